@@ -1,0 +1,5 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+from .atomic_io import atomic_write, atomic_write_text
+from .setup_env import register_all_modules
+
+__all__ = ['register_all_modules', 'atomic_write', 'atomic_write_text']
