@@ -1,0 +1,14 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+from .camus import (CAMUS_CLASSES, CAMUSDataset, CAMUSSequenceReader,
+                    read_split_file)
+from .io import DatasetFormatError
+from .meis_dataset import MEISDataset, image_type_of
+from .mnms import MnMsDataset, MnMsReader, read_mnms_info
+from .transforms import CheckImageShape, LoadEchoFrame, LoadEchoLabelMap
+
+__all__ = [
+    'CAMUS_CLASSES', 'CAMUSDataset', 'CAMUSSequenceReader', 'read_split_file',
+    'DatasetFormatError', 'MEISDataset', 'image_type_of', 'MnMsDataset',
+    'MnMsReader', 'read_mnms_info', 'CheckImageShape', 'LoadEchoFrame',
+    'LoadEchoLabelMap'
+]

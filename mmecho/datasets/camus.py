@@ -1,0 +1,251 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+"""CAMUS (2D apical echo, 500 patients), both public releases.
+
+2023 NIfTI release (``patients_dir='database_nifti'``)::
+
+    data/camus/database_nifti/patient0001/
+        patient0001_{2CH,4CH}_{ED,ES}.nii.gz, ..._{ED,ES}_gt.nii.gz
+        patient0001_{2CH,4CH}_half_sequence.nii.gz, ..._half_sequence_gt.nii.gz
+        Info_2CH.cfg, Info_4CH.cfg
+    data/camus/database_split/subgroup_{training,validation,testing}.txt
+
+2019 MetaImage release (``patients_dir='training'``): the same stems as
+``.mhd``/``.raw``, the sequence as ``..._sequence.mhd`` (unlabelled). Files
+are resolved by stem, so ``.nii.gz``, ``.nii`` and ``.mhd`` all work.
+
+Labels: 0 background, 1 LV cavity, 2 LV myocardium, 3 left atrium. Pixel
+spacing ``(row_mm, col_mm)`` is read from the header at load time and kept
+in the sample's metainfo as ``spacing``.
+"""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmseg.datasets import BaseSegDataset
+
+from mmecho.registry import DATASETS
+from .io import (DatasetFormatError, load_medical_image, read_camus_info,
+                 read_image_shape, resolve_image)
+
+CAMUS_CLASSES = ('background', 'LV', 'myocardium', 'LA')
+CAMUS_PALETTE = [[0, 0, 0], [230, 60, 60], [60, 200, 90], [70, 110, 240]]
+CAMUS_VIEWS = ('2CH', '4CH')
+
+
+def read_split_file(path: str) -> List[str]:
+    """Patient ids, one per line (``patient0001``)."""
+    if not osp.isfile(path):
+        raise DatasetFormatError(path, 'split file not found (expected one '
+                                 'patient id per line)')
+    with open(path, encoding='utf-8') as f:
+        ids = [line.strip() for line in f if line.strip()]
+    for i in ids:
+        if not i.startswith('patient'):
+            raise DatasetFormatError(
+                path, f'expected patient ids like "patient0001", got {i!r}')
+    return ids
+
+
+def resolve_patients(data_root: str, patients_dir: str,
+                     split: Union[None, str, Sequence[str]]) -> List[str]:
+    """Patient ids selected by ``split`` (None = all folders; a split file
+    path relative to ``data_root``; a list of ids, or of split files), each
+    checked to exist under ``patients_dir``."""
+    root = osp.join(data_root, patients_dir)
+    if not osp.isdir(root):
+        raise DatasetFormatError(
+            root, 'patients folder not found (expected '
+            '"database_nifti" for the 2023 release or "training" for 2019)')
+    if split is None:
+        return sorted(d for d in os.listdir(root)
+                      if d.startswith('patient')
+                      and osp.isdir(osp.join(root, d)))
+    items = [split] if isinstance(split, str) else list(split)
+    ids, source = [], {}
+    for item in items:
+        if item.startswith('patient') and '/' not in item and \
+                not item.endswith('.txt'):
+            ids.append(item)
+            source[item] = '<patients list>'
+        else:
+            path = osp.join(data_root, item)
+            for i in read_split_file(path):
+                ids.append(i)
+                source[i] = path
+    for i in ids:
+        if not osp.isdir(osp.join(root, i)):
+            raise DatasetFormatError(
+                source[i], f'names patient {i!r}, but {osp.join(root, i)} '
+                'does not exist')
+    return ids
+
+
+class CAMUSFiles:
+    """Paths and info of one patient's view, for either release."""
+
+    def __init__(self, data_root: str, patients_dir: str, patient: str,
+                 view: str) -> None:
+        if view not in CAMUS_VIEWS:
+            raise ValueError(f'view must be one of {CAMUS_VIEWS}, got {view}')
+        self.dir = osp.join(data_root, patients_dir, patient)
+        self.patient, self.view = patient, view
+        self.stem = osp.join(self.dir, f'{patient}_{view}')
+        self.info_path = osp.join(self.dir, f'Info_{view}.cfg')
+
+    def info(self) -> Dict:
+        return read_camus_info(self.info_path)
+
+    def instant(self, instant: str, gt: bool) -> str:
+        suffix = f'_{instant}' + ('_gt' if gt else '')
+        what = f'{instant} {"label map" if gt else "image"}'
+        return resolve_image(self.stem + suffix, what)
+
+    def sequence(self, gt: bool, required: bool = True) -> Optional[str]:
+        """The half sequence (2023) or sequence (2019) file."""
+        from .io import find_image
+        names = ['_half_sequence_gt'] if gt else ['_half_sequence',
+                                                  '_sequence']
+        for name in names:
+            path = find_image(self.stem + name)
+            if path is not None:
+                return path
+        if required:
+            resolve_image(self.stem + names[0],
+                          'half-sequence ' + ('labels' if gt else 'images'))
+        return None
+
+
+@DATASETS.register_module()
+class CAMUSDataset(BaseSegDataset):
+    """2D frames of CAMUS as an mmseg dataset.
+
+    Args:
+        data_root (str): The CAMUS root (holding ``database_nifti`` or
+            ``training``, and ``database_split``).
+        patients_dir (str): ``'database_nifti'`` (2023) or ``'training'`` /
+            ``'testing'`` (2019).
+        split (str | list, optional): A split file relative to ``data_root``
+            (``'database_split/subgroup_training.txt'``), a list of such files
+            (folds) or of patient ids; None = every patient folder.
+        views (Sequence[str]): Any of ``'2CH'``, ``'4CH'``.
+        instants (Sequence[str] | str): ``('ED', 'ES')`` (annotated frames),
+            or ``'all'`` for every frame of the labelled half sequence.
+        pipeline (list): Typically ``LoadEchoFrame``, ``LoadEchoLabelMap``,
+            resize, ``PackSegInputs`` with ``meta_keys`` including
+            ``spacing``, ``patient``, ``view``, ``instant``.
+    """
+
+    METAINFO = dict(classes=CAMUS_CLASSES, palette=CAMUS_PALETTE)
+
+    def __init__(self,
+                 data_root: str,
+                 patients_dir: str = 'database_nifti',
+                 split: Union[None, str, Sequence[str]] = None,
+                 views: Sequence[str] = CAMUS_VIEWS,
+                 instants: Union[str, Sequence[str]] = ('ED', 'ES'),
+                 **kwargs) -> None:
+        self.patients_dir = patients_dir
+        self.split = split
+        self.views = tuple(views)
+        self.instants = instants
+        kwargs.setdefault('reduce_zero_label', False)
+        super().__init__(data_root=data_root, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        patients = resolve_patients(self.data_root, self.patients_dir,
+                                    self.split)
+        data_list = []
+        for pid in patients:
+            for view in self.views:
+                files = CAMUSFiles(self.data_root, self.patients_dir, pid,
+                                   view)
+                info = files.info()
+                common = dict(
+                    patient=pid, view=view, label_map=self.label_map,
+                    reduce_zero_label=self.reduce_zero_label, seg_fields=[],
+                    image_quality=info.get('ImageQuality', 'unknown'))
+                if self.instants == 'all':
+                    img = files.sequence(gt=False)
+                    gt = files.sequence(gt=True)
+                    n = read_image_shape(img)[0]
+                    n_gt = read_image_shape(gt)[0]
+                    if n != n_gt:
+                        raise DatasetFormatError(
+                            gt, f'{n_gt} labelled frames but the sequence '
+                            f'{img} has {n}; expected the same number')
+                    if 'NbFrame' in info and info['NbFrame'] != n:
+                        raise DatasetFormatError(
+                            files.info_path, f'says {info["NbFrame"]} frames '
+                            f'but {img} has {n}', field='NbFrame')
+                    for t in range(n):
+                        name = ('ED' if t == 0 else
+                                'ES' if t == n - 1 else f't{t:02d}')
+                        data_list.append(dict(
+                            img_path=img, seg_map_path=gt, frame_index=t,
+                            instant=name, **common))
+                else:
+                    for inst in self.instants:
+                        if inst not in ('ED', 'ES'):
+                            raise ValueError(
+                                f"instants must be 'all' or a subset of "
+                                f"('ED', 'ES'), got {inst!r}")
+                        data_list.append(dict(
+                            img_path=files.instant(inst, gt=False),
+                            seg_map_path=files.instant(inst, gt=True),
+                            frame_index=None, instant=inst, **common))
+        return data_list
+
+
+class CAMUSSequenceReader:
+    """Whole sequences of CAMUS patients, for temporal work.
+
+    ``load(patient, view)`` returns a dict with ``frames`` ``(T, H, W)``
+    uint8, ``labels`` ``(T, H, W)`` uint8 or None (2019 sequences are
+    unlabelled), ``spacing`` ``(row_mm, col_mm)``, ``info`` (the parsed
+    ``Info_*.cfg``), ``ed_index`` and ``es_index`` (0-based, relative to the
+    returned frames) and the file paths.
+    """
+
+    def __init__(self, data_root: str,
+                 patients_dir: str = 'database_nifti') -> None:
+        self.data_root = data_root
+        self.patients_dir = patients_dir
+
+    def patients(self, split=None) -> List[str]:
+        return resolve_patients(self.data_root, self.patients_dir, split)
+
+    def load(self, patient: str, view: str) -> Dict:
+        files = CAMUSFiles(self.data_root, self.patients_dir, patient, view)
+        info = files.info()
+        img_path = files.sequence(gt=False)
+        frames, spacing = load_medical_image(img_path)
+        if frames.ndim != 3:
+            raise DatasetFormatError(
+                img_path, f'expected a (T, H, W) sequence, got shape '
+                f'{frames.shape}')
+        gt_path = files.sequence(gt=True, required=False)
+        labels = None
+        if gt_path is not None:
+            labels, _ = load_medical_image(gt_path)
+            if labels.shape != frames.shape:
+                raise DatasetFormatError(
+                    gt_path, f'labels of shape {labels.shape} but the '
+                    f'sequence {img_path} has shape {frames.shape}')
+            labels = labels.astype(np.uint8)
+        n = frames.shape[0]
+        if 'NbFrame' in info and info['NbFrame'] != n:
+            raise DatasetFormatError(
+                files.info_path, f'says {info["NbFrame"]} frames but '
+                f'{img_path} has {n}', field='NbFrame')
+        ed, es = info['ed_index'], info['es_index']
+        for key, idx in (('ED', ed), ('ES', es)):
+            if not 0 <= idx < n:
+                raise DatasetFormatError(
+                    files.info_path, f'frame {idx + 1} outside the sequence '
+                    f'of {n} frames', field=key)
+        return dict(
+            patient=patient, view=view, frames=frames.astype(np.uint8),
+            labels=labels, spacing=tuple(float(s) for s in spacing[-2:]),
+            info=info, ed_index=ed, es_index=es, img_path=img_path,
+            seg_map_path=gt_path)

@@ -1,0 +1,225 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+"""M&Ms (multi-centre, multi-vendor cardiac MRI, Campello et al. 2021).
+
+Layout::
+
+    data/mnms/Training/Labeled/<code>/<code>_sa.nii.gz, <code>_sa_gt.nii.gz
+    data/mnms/Training/Unlabeled/<code>/<code>_sa.nii.gz
+    data/mnms/Validation/<code>/..., data/mnms/Testing/<code>/...
+    data/mnms/<info>.csv  (External code, VendorName, Vendor, Centre, ED, ES)
+
+``_sa`` is 4D short-axis cine, ``(x, y, slice, frame)`` on disk, read as
+``(T, Z, H, W)``; ``_sa_gt`` is labelled (1 LV, 2 MYO, 3 RV) at the ED and ES
+frames only (0-based indices in the CSV).
+"""
+import csv
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmseg.datasets import BaseSegDataset
+
+from mmecho.registry import DATASETS
+from .io import DatasetFormatError, load_medical_image, read_image_shape
+
+MNMS_CLASSES = ('background', 'LV', 'MYO', 'RV')
+MNMS_PALETTE = [[0, 0, 0], [230, 60, 60], [60, 200, 90], [70, 110, 240]]
+REQUIRED_COLUMNS = ('External code', 'Vendor', 'Centre', 'ED', 'ES')
+
+
+def read_mnms_info(path: str) -> Dict[str, Dict]:
+    """Rows of the M&Ms information CSV keyed by ``External code``."""
+    if not osp.isfile(path):
+        raise DatasetFormatError(path, 'M&Ms information CSV not found')
+    with open(path, newline='', encoding='utf-8-sig') as f:
+        reader = csv.DictReader(f)
+        columns = [c.strip() for c in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise DatasetFormatError(
+                path, f'missing columns {missing}; found {columns}',
+                field='header')
+        rows = {}
+        for lineno, row in enumerate(reader, 2):
+            row = {k.strip(): (v or '').strip() for k, v in row.items() if k}
+            for key in ('ED', 'ES'):
+                try:
+                    row[key] = int(row[key])
+                except ValueError:
+                    raise DatasetFormatError(
+                        path, f'line {lineno}: expected a 0-based frame '
+                        f'index, got {row[key]!r}', field=key)
+            rows[row['External code']] = row
+    return rows
+
+
+def find_subject_dirs(data_root: str) -> Dict[str, str]:
+    """``{code: folder}`` for every ``<code>/<code>_sa.nii[.gz]`` at depth
+    1 to 3 under ``data_root``."""
+    found = {}
+    base_depth = data_root.rstrip(os.sep).count(os.sep)
+    for dirpath, dirnames, filenames in os.walk(data_root):
+        depth = dirpath.count(os.sep) - base_depth
+        if depth >= 3:
+            dirnames[:] = []
+        code = osp.basename(dirpath)
+        if f'{code}_sa.nii.gz' in filenames or f'{code}_sa.nii' in filenames:
+            found[code] = dirpath
+    return found
+
+
+class MnMsReader:
+    """Subjects of M&Ms: 4D cine, labels, vendor, ED/ES.
+
+    Args:
+        data_root (str): The M&Ms root.
+        info_file (str): The information CSV, relative to ``data_root``.
+    """
+
+    def __init__(self, data_root: str, info_file: str) -> None:
+        self.data_root = data_root
+        self.info_path = osp.join(data_root, info_file)
+        self.info = read_mnms_info(self.info_path)
+        self.dirs = find_subject_dirs(data_root)
+
+    def subjects(self,
+                 splits: Optional[Sequence[str]] = None,
+                 vendors: Optional[Sequence[str]] = None,
+                 labelled_only: bool = True) -> List[str]:
+        """Codes present on disk, filtered by split folder and vendor."""
+        out = []
+        for code, folder in sorted(self.dirs.items()):
+            rel = osp.relpath(folder, self.data_root).replace(os.sep, '/')
+            split = rel.rsplit('/', 1)[0] if '/' in rel else ''
+            if splits is not None and split not in splits:
+                continue
+            if code not in self.info:
+                raise DatasetFormatError(
+                    self.info_path, f'subject {code} ({folder}) has no row',
+                    field='External code')
+            if vendors is not None and self.info[code]['Vendor'] not in \
+                    vendors:
+                continue
+            if labelled_only and self._gt_path(code) is None:
+                continue
+            out.append(code)
+        return out
+
+    def _image_path(self, code):
+        d = self.dirs.get(code)
+        if d is None:
+            raise DatasetFormatError(
+                self.info_path, f'subject {code} listed but no folder '
+                f'{code}/ with {code}_sa.nii.gz under {self.data_root}',
+                field='External code')
+        for ext in ('.nii.gz', '.nii'):
+            p = osp.join(d, f'{code}_sa{ext}')
+            if osp.isfile(p):
+                return p
+
+    def _gt_path(self, code):
+        d = self.dirs[code]
+        for ext in ('.nii.gz', '.nii'):
+            p = osp.join(d, f'{code}_sa_gt{ext}')
+            if osp.isfile(p):
+                return p
+        return None
+
+    def frame_indices(self, code: str) -> Dict[str, int]:
+        """Validated ED/ES indices of a subject."""
+        shape = read_image_shape(self._image_path(code))
+        if len(shape) != 4:
+            raise DatasetFormatError(
+                self._image_path(code), f'expected a 4D (x, y, slice, '
+                f'frame) volume, got {len(shape)}D')
+        row = self.info[code]
+        for key in ('ED', 'ES'):
+            if not 0 <= row[key] < shape[0]:
+                raise DatasetFormatError(
+                    self.info_path, f'{code}: frame {row[key]} outside the '
+                    f'{shape[0]} frames of the volume', field=key)
+        return dict(ED=row['ED'], ES=row['ES'], frames=shape[0],
+                    slices=shape[1])
+
+    def load(self, code: str) -> Dict:
+        """``image`` ``(T, Z, H, W)``, ``label`` (same shape, or None),
+        ``spacing`` ``(dt, dz, dy, dx)``, ``vendor``, ``centre``, ``ed``,
+        ``es``."""
+        img_path = self._image_path(code)
+        image, spacing = load_medical_image(img_path)
+        if image.ndim != 4:
+            raise DatasetFormatError(
+                img_path, f'expected a 4D volume, got shape {image.shape}')
+        gt_path = self._gt_path(code)
+        label = None
+        if gt_path is not None:
+            label, _ = load_medical_image(gt_path)
+            if label.shape != image.shape:
+                raise DatasetFormatError(
+                    gt_path, f'labels of shape {label.shape} but the image '
+                    f'{img_path} has shape {image.shape}')
+            label = label.astype(np.uint8)
+        idx = self.frame_indices(code)
+        row = self.info[code]
+        return dict(code=code, image=image, label=label, spacing=spacing,
+                    vendor=row['Vendor'], centre=row['Centre'],
+                    ed=idx['ED'], es=idx['ES'], img_path=img_path,
+                    seg_map_path=gt_path)
+
+
+@DATASETS.register_module()
+class MnMsDataset(BaseSegDataset):
+    """2D short-axis slices of M&Ms at ED and ES, as an mmseg dataset.
+
+    Args:
+        data_root (str): The M&Ms root.
+        info_file (str): Information CSV relative to ``data_root``.
+        splits (Sequence[str], optional): Split folders, e.g.
+            ``('Training/Labeled',)``; None = all.
+        vendors (Sequence[str], optional): e.g. ``('A', 'B')``.
+        instants (Sequence[str]): Subset of ``('ED', 'ES')``.
+        skip_empty_slices (bool): Drop slices without any label (above the
+            base / below the apex). Defaults to False.
+    """
+
+    METAINFO = dict(classes=MNMS_CLASSES, palette=MNMS_PALETTE)
+
+    def __init__(self,
+                 data_root: str,
+                 info_file: str,
+                 splits: Optional[Sequence[str]] = None,
+                 vendors: Optional[Sequence[str]] = None,
+                 instants: Sequence[str] = ('ED', 'ES'),
+                 skip_empty_slices: bool = False,
+                 **kwargs) -> None:
+        self.info_file = info_file
+        self.splits = splits
+        self.vendors = vendors
+        self.instants = tuple(instants)
+        self.skip_empty_slices = skip_empty_slices
+        kwargs.setdefault('reduce_zero_label', False)
+        super().__init__(data_root=data_root, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        reader = MnMsReader(self.data_root, self.info_file)
+        data_list = []
+        for code in reader.subjects(self.splits, self.vendors):
+            idx = reader.frame_indices(code)
+            gt = reader._gt_path(code)
+            label = None
+            if self.skip_empty_slices:
+                label, _ = load_medical_image(gt)
+            for inst in self.instants:
+                t = idx[inst]
+                for z in range(idx['slices']):
+                    if label is not None and not label[t, z].any():
+                        continue
+                    data_list.append(dict(
+                        img_path=reader._image_path(code), seg_map_path=gt,
+                        frame_index=t, slice_index=z, instant=inst,
+                        subject=code, vendor=reader.info[code]['Vendor'],
+                        label_map=self.label_map,
+                        reduce_zero_label=self.reduce_zero_label,
+                        seg_fields=[]))
+        return data_list
