@@ -94,7 +94,8 @@ class LoadEchoFrame(BaseTransform):
 class LoadEchoLabelMap(BaseTransform):
     """Load the label map matching :class:`LoadEchoFrame`.
 
-    Required keys: ``seg_map_path``, ``img_shape``; optional ``frame_index``,
+    Required keys: ``seg_map_path``, ``ori_shape`` (the image's shape as
+    loaded); optional ``frame_index``,
     ``slice_index``. Added keys: ``gt_seg_map`` ``(H, W)`` uint8,
     ``seg_fields``. Raises :class:`DatasetFormatError` when the label map's
     shape differs from the image's or a label is not in ``valid_labels``.
@@ -112,11 +113,12 @@ class LoadEchoLabelMap(BaseTransform):
         array, _ = load_cached(path)
         lab = select_frame(array, results.get('frame_index'),
                            results.get('slice_index'), path)
-        if tuple(lab.shape) != tuple(results['img_shape'][:2]):
+        img_shape = tuple(results.get('ori_shape', results['img_shape'])[:2])
+        if tuple(lab.shape) != img_shape:
             raise DatasetFormatError(
                 path, f'label map of shape {tuple(lab.shape)} but its image '
-                f'{results["img_path"]} has shape '
-                f'{tuple(results["img_shape"][:2])}; expected equal shapes')
+                f'{results["img_path"]} has shape {img_shape}; expected '
+                'equal shapes')
         lab = np.asarray(lab)
         if self.valid_labels is not None:
             bad = set(np.unique(lab).tolist()) - self.valid_labels
