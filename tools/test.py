@@ -49,8 +49,11 @@ def enable_visualisation(cfg, show_dir):
     vis = hooks['visualization']
     vis['draw'] = True
     if 'Seg' in vis.get('type', ''):
+        # mmseg's hook writes through the visualizer's save_dir
         vis['interval'] = 1
-    vis['test_out_dir'] = show_dir
+        cfg.visualizer['save_dir'] = osp.join(cfg.work_dir, show_dir)
+    else:
+        vis['test_out_dir'] = show_dir
     return cfg
 
 

@@ -1,0 +1,48 @@
+import os.path as osp
+import sys
+
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+@pytest.fixture(scope='session')
+def meis_root(tmp_path_factory):
+    from mmecho.datasets.phantoms import make_meis_phantom
+    root = tmp_path_factory.mktemp('meis')
+    make_meis_phantom(str(root), num=12, seed=3)
+    return str(root)
+
+
+@pytest.fixture(scope='session')
+def camus_root(tmp_path_factory):
+    from mmecho.datasets.phantoms import make_camus_phantom
+    root = tmp_path_factory.mktemp('camus')
+    make_camus_phantom(str(root), num=4, seed=1, shape=(128, 96),
+                       spacing=(1.2, 1.6))
+    return str(root)
+
+
+@pytest.fixture(scope='session')
+def camus_mhd_root(tmp_path_factory):
+    from mmecho.datasets.phantoms import make_camus_phantom
+    root = tmp_path_factory.mktemp('camus_mhd')
+    make_camus_phantom(str(root), num=4, seed=1, shape=(128, 96),
+                       spacing=(1.2, 1.6), release='mhd')
+    return str(root)
+
+
+@pytest.fixture(scope='session')
+def mnms_root(tmp_path_factory):
+    from mmecho.datasets.phantoms import make_mnms_phantom
+    root = tmp_path_factory.mktemp('mnms')
+    make_mnms_phantom(str(root), num=4, seed=2)
+    return str(root)
+
+
+@pytest.fixture(autouse=True, scope='session')
+def _mmecho_scope():
+    from mmecho.utils import register_all_modules
+    register_all_modules()
