@@ -39,7 +39,7 @@ def test_save_resume_and_load(camus_root, tmp_path):
     runner2 = Runner.from_cfg(cfg)
     runner2.train()
     assert runner2.iter == 8
-    log = open(glob.glob(osp.join(str(tmp_path), '*', '*.log'))[-1]).read()
+    log = open(glob.glob(osp.join(runner2.log_dir, '*.log'))[0]).read()
     assert 'resumed epoch: 0, iter: 4' in log
     assert 'Iter(train) [5/8]' in log and 'Iter(train) [1/8]' not in log
 
