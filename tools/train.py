@@ -6,13 +6,12 @@
 """
 import argparse
 import os
-import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmecho.engine import prepare_distributed_cfg
-from mmecho.utils import register_all_modules
+from mmecho.utils import load_config, register_all_modules
 
 
 def parse_args():
@@ -40,14 +39,7 @@ def parse_args():
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
     if args.amp:
         import torch
         if not torch.cuda.is_available():
