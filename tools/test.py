@@ -11,7 +11,7 @@ import os.path as osp
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmecho.engine import prepare_distributed_cfg
+from mmecho.engine import prepare_distributed_cfg, shutdown_distributed
 from mmecho.utils import load_config, register_all_modules
 
 
@@ -72,7 +72,10 @@ def main():
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    runner.test()
+    try:
+        runner.test()
+    finally:
+        shutdown_distributed()
 
 
 if __name__ == '__main__':

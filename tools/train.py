@@ -10,7 +10,7 @@ import os
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmecho.engine import prepare_distributed_cfg
+from mmecho.engine import prepare_distributed_cfg, shutdown_distributed
 from mmecho.utils import load_config, register_all_modules
 
 
@@ -69,7 +69,10 @@ def main():
     else:
         from mmecho.registry import RUNNERS
         runner = RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner.train()
+    finally:
+        shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -59,3 +59,19 @@ def prepare_distributed_cfg(cfg: Config, launcher: str) -> Config:
                            cfg.get('find_unused_parameters', False))
         cfg.model_wrapper_cfg = wrapper
     return cfg
+
+
+def shutdown_distributed() -> None:
+    """Tear down the process group at the end of a (multi-process) run.
+
+    Without it, gloo's worker threads are still alive while the interpreter
+    exits, and a rank can die with ``terminate called without an active
+    exception`` (SIGABRT) after its work is done, which torchrun reports as
+    a failed job. All ranks first meet at a barrier so that none leaves
+    while another is still writing a checkpoint or a log.
+    """
+    if dist.is_available() and dist.is_initialized():
+        try:
+            dist.barrier()
+        finally:
+            dist.destroy_process_group()
