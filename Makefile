@@ -2,7 +2,7 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.mmecho-installed
-DEMO_CFG := configs/meis/yolact_r50_meis-phantom_demo.py
+DEMO_CFG := configs/meis/rtm_assigner_upanet16_meis-phantom_demo.py
 DEMO_DIR := work_dirs/demo
 
 .PHONY: install test demo lint clean

@@ -4,11 +4,12 @@ from .camus import (CAMUS_CLASSES, CAMUSDataset, CAMUSSequenceReader,
 from .io import DatasetFormatError
 from .meis_dataset import MEISDataset, image_type_of
 from .mnms import MnMsDataset, MnMsReader, read_mnms_info
-from .transforms import CheckImageShape, LoadEchoFrame, LoadEchoLabelMap
+from .transforms import (CheckImageShape, LoadEchoFrame, LoadEchoLabelMap,
+                         RandomCropKeepFraction, RandomPlacePad)
 
 __all__ = [
     'CAMUS_CLASSES', 'CAMUSDataset', 'CAMUSSequenceReader', 'read_split_file',
     'DatasetFormatError', 'MEISDataset', 'image_type_of', 'MnMsDataset',
     'MnMsReader', 'read_mnms_info', 'CheckImageShape', 'LoadEchoFrame',
-    'LoadEchoLabelMap'
+    'LoadEchoLabelMap', 'RandomCropKeepFraction', 'RandomPlacePad'
 ]

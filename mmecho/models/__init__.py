@@ -1,0 +1,5 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+from .backbones import *  # noqa: F401,F403
+from .dense_heads import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
+from .task_modules import *  # noqa: F401,F403

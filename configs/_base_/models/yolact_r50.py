@@ -1,6 +1,8 @@
 # mmdet's stock YOLACT-R50 (configs/yolact/yolact_r50_1xb8-55e_coco.py),
-# with 4 MEIS classes and no ImageNet download (init_cfg=None: offline).
-input_size = 550
+# with 4 MEIS classes, 544 input (feature maps 68, 34, 17, 9, 5) and no
+# ImageNet download (init_cfg=None: offline). Three aspect ratios, max-IoU.
+input_size = 544
+feat_sizes = [68, 34, 17, 9, 5]
 model = dict(
     type='YOLACT',
     data_preprocessor=dict(
@@ -39,9 +41,9 @@ model = dict(
             scales_per_octave=1,
             base_sizes=[8, 16, 32, 64, 128],
             ratios=[0.5, 1.0, 2.0],
-            strides=[550.0 / x for x in [69, 35, 18, 9, 5]],
-            centers=[(550 * 0.5 / x, 550 * 0.5 / x)
-                     for x in [69, 35, 18, 9, 5]]),
+            strides=[input_size / x for x in feat_sizes],
+            centers=[(input_size * 0.5 / x, input_size * 0.5 / x)
+                     for x in feat_sizes]),
         bbox_coder=dict(
             type='DeltaXYWHBBoxCoder',
             target_means=[.0, .0, .0, .0],

@@ -1,0 +1,79 @@
+# Baseline: mmdet's real RTMDet-Ins-s (CSPNeXt-s, CSPNeXtPAFPN,
+# RTMDetInsSepBNHead with dynamic kernels, QFL + GIoU + Dice) on MEIS with the
+# same data, input size and schedule as the maYOLACT models. (The RAMEM
+# repository's "RTMDet" row was a YOLACT head on CSPDarknet instead.)
+_base_ = [
+    '../_base_/datasets/meis_instance.py', '../_base_/schedules/meis_22k.py',
+    '../_base_/default_runtime_det.py'
+]
+model = dict(
+    type='RTMDet',
+    data_preprocessor=dict(
+        type='DetDataPreprocessor',
+        mean=[123.68, 116.78, 103.94],
+        std=[58.40, 57.12, 57.38],
+        bgr_to_rgb=True,
+        pad_size_divisor=32,
+        batch_augments=None),
+    backbone=dict(
+        type='CSPNeXt',
+        arch='P5',
+        expand_ratio=0.5,
+        deepen_factor=0.33,
+        widen_factor=0.5,
+        channel_attention=True,
+        norm_cfg=dict(type='BN'),
+        act_cfg=dict(type='SiLU', inplace=True),
+        init_cfg=None),
+    neck=dict(
+        type='CSPNeXtPAFPN',
+        in_channels=[128, 256, 512],
+        out_channels=128,
+        num_csp_blocks=1,
+        expand_ratio=0.5,
+        norm_cfg=dict(type='BN'),
+        act_cfg=dict(type='SiLU', inplace=True)),
+    bbox_head=dict(
+        type='RTMDetInsSepBNHead',
+        num_classes=4,
+        in_channels=128,
+        stacked_convs=2,
+        share_conv=True,
+        pred_kernel_size=1,
+        feat_channels=128,
+        act_cfg=dict(type='SiLU', inplace=True),
+        norm_cfg=dict(type='BN', requires_grad=True),
+        anchor_generator=dict(
+            type='MlvlPointGenerator', offset=0, strides=[8, 16, 32]),
+        bbox_coder=dict(type='DistancePointBBoxCoder'),
+        loss_cls=dict(
+            type='QualityFocalLoss',
+            use_sigmoid=True,
+            beta=2.0,
+            loss_weight=1.0),
+        loss_bbox=dict(type='GIoULoss', loss_weight=2.0),
+        loss_mask=dict(
+            type='DiceLoss', loss_weight=2.0, eps=5e-6, reduction='mean')),
+    train_cfg=dict(
+        assigner=dict(type='DynamicSoftLabelAssigner', topk=13),
+        allowed_border=-1,
+        pos_weight=-1,
+        debug=False),
+    test_cfg=dict(
+        nms_pre=1000,
+        min_bbox_size=0,
+        score_thr=0.05,
+        nms=dict(type='nms', iou_threshold=0.6),
+        max_per_img=100,
+        mask_thr_binary=0.5))
+epoch_iters = 169
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=50),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=epoch_iters,
+        max_keep_ckpts=3,
+        save_best='coco/avg_mAP',
+        rule='greater'))
+log_processor = dict(by_epoch=False)
