@@ -1,4 +1,7 @@
 # Copyright (c) mmecho contributors. All rights reserved.
-from .instance_inference import inference_instance_model, init_instance_model
+from .instance_inference import (forward_network, inference_instance_model,
+                                 init_instance_model)
 
-__all__ = ['inference_instance_model', 'init_instance_model']
+__all__ = [
+    'forward_network', 'inference_instance_model', 'init_instance_model'
+]

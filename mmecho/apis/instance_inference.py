@@ -38,3 +38,31 @@ def inference_instance_model(
 ) -> Union[DetDataSample, list]:
     """Predict boxes, labels, scores and masks (original image pixels)."""
     return inference_detector(model, images)
+
+
+def forward_network(model: torch.nn.Module, inputs: torch.Tensor) -> tuple:
+    """Backbone, neck and heads of an instance model, no post-processing.
+
+    mmdet's ``SingleStageInstanceSegmentor._forward`` computes the training
+    losses to feed the mask head and so needs ground truth; this runs the
+    layers an inference pass runs instead (used by the FLOPs counter and the
+    benchmark).
+
+    Args:
+        inputs (Tensor): (N, 3, H, W) normalised images, H and W multiples of
+            32.
+
+    Returns:
+        tuple: raw head outputs (per-level scores, boxes, coefficients, and
+        the (N, num_protos, H/4, W/4) prototypes of a YOLACT mask head).
+    """
+    feats = model.extract_feat(inputs)
+    outs = model.bbox_head.forward(feats)
+    mask_head = getattr(model, 'mask_head', None)
+    if mask_head is not None:
+        protonet = getattr(mask_head, 'protonet', None)
+        # YOLACT: the prototypes; combining them with the kept detections'
+        # coefficients is post-processing
+        outs = outs + ((protonet(feats[0]), ) if protonet is not None else
+                       (mask_head.forward(feats), ))
+    return outs

@@ -50,10 +50,10 @@ def test_train_test_and_browse_seg(camus_root, tmp_path):
     assert len(glob.glob(str(tmp_path / 'b' / '*.png'))) == 3
 
 
-def test_meis_yolact_train_and_coco_eval(meis_root, tmp_path):
-    """The demo pipeline (stock YOLACT, COCO bbox+segm mAP) on a phantom,
-    with a smaller input so it runs in about a minute on CPU."""
-    cfg = 'configs/meis/yolact_r50_meis-phantom_demo.py'
+def test_meis_demo_train_eval_and_tools(meis_root, tmp_path):
+    """The demo config (RAMEM, RTMDet assigner, COCO bbox+segm mAP) on a
+    phantom for 3 iterations, then the image demo, FLOPs and benchmark."""
+    cfg = 'configs/meis/rtm_assigner_upanet16_meis-phantom_demo.py'
     work = str(tmp_path / 'y')
     opts = [
         '--cfg-options', f'train_dataloader.dataset.data_root={meis_root}/',
@@ -71,3 +71,16 @@ def test_meis_yolact_train_and_coco_eval(meis_root, tmp_path):
     browse = run('tools/analysis_tools/browse_dataset.py', cfg, '--out-dir',
                  str(tmp_path / 'b'), '--max', '2', *opts[:2])
     assert 'overlays written' in browse
+    image = sorted(glob.glob(osp.join(meis_root, 'raw_image', '*')))[0]
+    demo = run('demo/image_demo.py', image, cfg, '--weights',
+               osp.join(work, 'iter_3.pth'), '--out-dir',
+               str(tmp_path / 'v'), '--score-thr', '0.0')
+    assert 'instances' in demo
+    assert osp.isfile(tmp_path / 'v' / osp.basename(image))
+    flops = run('tools/analysis_tools/get_flops.py', cfg, '--shape', '64',
+                '96')
+    assert 'parameters:' in flops and 'MACs' in flops
+    bench = run('tools/analysis_tools/benchmark.py', cfg,
+                'configs/meis/yolact_r50_meis.py', '--shape', '64', '64',
+                '--iters', '1', '--warmup', '0', '--breakdown')
+    assert bench.count('with post-processing') == 2 and 'x1.00' in bench

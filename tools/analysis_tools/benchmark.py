@@ -21,6 +21,7 @@ import torch
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData  # noqa: F401
 
+from mmecho.apis import forward_network
 from mmecho.registry import MODELS
 from mmecho.utils import load_config, register_all_modules
 
@@ -92,7 +93,7 @@ def bench(model, args, device):
 
     def net():
         with torch.no_grad(), ctx:
-            model._forward(x)
+            forward_network(model, x)
 
     def full():
         with torch.no_grad(), ctx:
@@ -131,10 +132,11 @@ def breakdown(model, x, sample, args, device):
         neck = model.neck(feats)
         parts['bbox_head'] = timed(lambda: model.bbox_head(neck), 1,
                                    args.iters, device)[0]
-        if hasattr(model, 'mask_head'):
+        protonet = getattr(getattr(model, 'mask_head', None), 'protonet',
+                           None)
+        if protonet is not None:
             parts['mask_head (protonet)'] = timed(
-                lambda: model.mask_head.forward(neck, None), 1, args.iters,
-                device)[0]
+                lambda: protonet(neck[0]), 1, args.iters, device)[0]
     return parts
 
 
@@ -165,6 +167,10 @@ def main():
                   f'  {1 / mean:7.2f} FPS  x{ratio:.2f} vs first')
         for name, t in r.get('parts', {}).items():
             print(f'    {name:32s} {t * 1e3:8.1f} ms')
+        if 'parts' in r:
+            post = r['full'][0] - r['net'][0]
+            print(f'    {"post-processing (full - network)":32s} '
+                  f'{post * 1e3:8.1f} ms')
         del model
 
 

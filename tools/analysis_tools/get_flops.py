@@ -15,6 +15,7 @@ import torch
 from mmengine.analysis import get_model_complexity_info
 from torch.utils.flop_counter import FlopCounterMode
 
+from mmecho.apis import forward_network
 from mmecho.registry import MODELS
 from mmecho.utils import load_config, register_all_modules
 
@@ -24,14 +25,24 @@ def parse_args():
     parser.add_argument('config')
     parser.add_argument('--shape', type=int, nargs=2, default=[544, 544],
                         metavar=('H', 'W'))
-    parser.add_argument('--cfg-options', nargs='+', default=None)
     return parser.parse_args()
 
 
-def count(config, shape, cfg_options=None) -> dict:
+class InferenceNetwork(torch.nn.Module):
+    """The layers an inference pass runs, as one module for the counters."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return forward_network(self.model, x)
+
+
+def count(config, shape) -> dict:
     register_all_modules()
     cfg = load_config(config, None)
-    model = MODELS.build(cfg.model)
+    model = InferenceNetwork(MODELS.build(cfg.model))
     model.eval()
     x = torch.zeros(1, 3, *shape)
     params = sum(p.numel() for p in model.parameters())
@@ -40,7 +51,7 @@ def count(config, shape, cfg_options=None) -> dict:
             model, inputs=(x, ), show_table=False, show_arch=False)
         counter = FlopCounterMode(display=False)
         with counter:
-            model._forward(x)
+            model(x)
     return dict(
         params_m=params / 1e6,
         mmengine_gflops=info['flops'] / 1e9,
