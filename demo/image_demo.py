@@ -38,12 +38,19 @@ def main():
         image = mmcv.imread(path, channel_order='rgb')
         out_file = osp.join(args.out_dir, osp.basename(path))
         vis.add_datasample(
-            osp.basename(path), image, result, draw_gt=False, show=False,
-            pred_score_thr=args.score_thr, out_file=out_file)
+            osp.basename(path),
+            image,
+            result,
+            draw_gt=False,
+            show=False,
+            pred_score_thr=args.score_thr,
+            out_file=out_file)
         inst = result.pred_instances
         keep = inst.scores >= args.score_thr
-        names = [model.dataset_meta['classes'][i]
-                 for i in inst.labels[keep].tolist()]
+        names = [
+            model.dataset_meta['classes'][i]
+            for i in inst.labels[keep].tolist()
+        ]
         print(f'{path}: {int(keep.sum())} instances {names} -> {out_file}')
 
 

@@ -20,8 +20,8 @@ def meis_root(tmp_path_factory):
 def camus_root(tmp_path_factory):
     from mmecho.datasets.phantoms import make_camus_phantom
     root = tmp_path_factory.mktemp('camus')
-    make_camus_phantom(str(root), num=4, seed=1, shape=(128, 96),
-                       spacing=(1.2, 1.6))
+    make_camus_phantom(
+        str(root), num=4, seed=1, shape=(128, 96), spacing=(1.2, 1.6))
     return str(root)
 
 
@@ -29,8 +29,13 @@ def camus_root(tmp_path_factory):
 def camus_mhd_root(tmp_path_factory):
     from mmecho.datasets.phantoms import make_camus_phantom
     root = tmp_path_factory.mktemp('camus_mhd')
-    make_camus_phantom(str(root), num=4, seed=1, shape=(128, 96),
-                       spacing=(1.2, 1.6), release='mhd')
+    make_camus_phantom(
+        str(root),
+        num=4,
+        seed=1,
+        shape=(128, 96),
+        spacing=(1.2, 1.6),
+        release='mhd')
     return str(root)
 
 

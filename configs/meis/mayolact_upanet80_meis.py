@@ -3,8 +3,8 @@
 # change only model.train_cfg.assigner.
 _base_ = [
     '../_base_/models/mayolact_upanet80.py',
-    '../_base_/datasets/meis_instance.py',
-    '../_base_/schedules/meis_22k.py', '../_base_/default_runtime_det.py'
+    '../_base_/datasets/meis_instance.py', '../_base_/schedules/meis_22k.py',
+    '../_base_/default_runtime_det.py'
 ]
 
 epoch_iters = 169  # 1521 training images // batch 9

@@ -10,8 +10,8 @@ feat = 64
 
 model = dict(
     backbone=dict(width=width),
-    neck=dict(in_channels=[4 * width, 8 * width, 16 * width],
-              out_channels=feat),
+    neck=dict(
+        in_channels=[4 * width, 8 * width, 16 * width], out_channels=feat),
     bbox_head=dict(
         in_channels=feat,
         feat_channels=feat,

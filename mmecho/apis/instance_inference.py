@@ -34,8 +34,9 @@ def init_instance_model(config,
 
 
 def inference_instance_model(
-    model: torch.nn.Module, images: Union[str, np.ndarray, Sequence]
-) -> Union[DetDataSample, list]:
+        model: torch.nn.Module,
+        images: Union[str, np.ndarray,
+                      Sequence]) -> Union[DetDataSample, list]:
     """Predict boxes, labels, scores and masks (original image pixels)."""
     return inference_detector(model, images)
 

@@ -36,8 +36,9 @@ CAMUS_VIEWS = ('2CH', '4CH')
 def read_split_file(path: str) -> List[str]:
     """Patient ids, one per line (``patient0001``)."""
     if not osp.isfile(path):
-        raise DatasetFormatError(path, 'split file not found (expected one '
-                                 'patient id per line)')
+        raise DatasetFormatError(
+            path, 'split file not found (expected one '
+            'patient id per line)')
     with open(path, encoding='utf-8') as f:
         ids = [line.strip() for line in f if line.strip()]
     for i in ids:
@@ -58,9 +59,9 @@ def resolve_patients(data_root: str, patients_dir: str,
             root, 'patients folder not found (expected '
             '"database_nifti" for the 2023 release or "training" for 2019)')
     if split is None:
-        return sorted(d for d in os.listdir(root)
-                      if d.startswith('patient')
-                      and osp.isdir(osp.join(root, d)))
+        return sorted(
+            d for d in os.listdir(root)
+            if d.startswith('patient') and osp.isdir(osp.join(root, d)))
     items = [split] if isinstance(split, str) else list(split)
     ids, source = [], {}
     for item in items:
@@ -104,8 +105,8 @@ class CAMUSFiles:
     def sequence(self, gt: bool, required: bool = True) -> Optional[str]:
         """The half sequence (2023) or sequence (2019) file."""
         from .io import find_image
-        names = ['_half_sequence_gt'] if gt else ['_half_sequence',
-                                                  '_sequence']
+        names = ['_half_sequence_gt'
+                 ] if gt else ['_half_sequence', '_sequence']
         for name in names:
             path = find_image(self.stem + name)
             if path is not None:
@@ -162,8 +163,11 @@ class CAMUSDataset(BaseSegDataset):
                                    view)
                 info = files.info()
                 common = dict(
-                    patient=pid, view=view, label_map=self.label_map,
-                    reduce_zero_label=self.reduce_zero_label, seg_fields=[],
+                    patient=pid,
+                    view=view,
+                    label_map=self.label_map,
+                    reduce_zero_label=self.reduce_zero_label,
+                    seg_fields=[],
                     image_quality=info.get('ImageQuality', 'unknown'))
                 if self.instants == 'all':
                     img = files.sequence(gt=False)
@@ -177,23 +181,31 @@ class CAMUSDataset(BaseSegDataset):
                     if 'NbFrame' in info and info['NbFrame'] != n:
                         raise DatasetFormatError(
                             files.info_path, f'says {info["NbFrame"]} frames '
-                            f'but {img} has {n}', field='NbFrame')
+                            f'but {img} has {n}',
+                            field='NbFrame')
                     for t in range(n):
-                        name = ('ED' if t == 0 else
-                                'ES' if t == n - 1 else f't{t:02d}')
-                        data_list.append(dict(
-                            img_path=img, seg_map_path=gt, frame_index=t,
-                            instant=name, **common))
+                        name = ('ED' if t == 0 else 'ES' if t == n -
+                                1 else f't{t:02d}')
+                        data_list.append(
+                            dict(
+                                img_path=img,
+                                seg_map_path=gt,
+                                frame_index=t,
+                                instant=name,
+                                **common))
                 else:
                     for inst in self.instants:
                         if inst not in ('ED', 'ES'):
                             raise ValueError(
                                 f"instants must be 'all' or a subset of "
                                 f"('ED', 'ES'), got {inst!r}")
-                        data_list.append(dict(
-                            img_path=files.instant(inst, gt=False),
-                            seg_map_path=files.instant(inst, gt=True),
-                            frame_index=None, instant=inst, **common))
+                        data_list.append(
+                            dict(
+                                img_path=files.instant(inst, gt=False),
+                                seg_map_path=files.instant(inst, gt=True),
+                                frame_index=None,
+                                instant=inst,
+                                **common))
         return data_list
 
 
@@ -207,7 +219,8 @@ class CAMUSSequenceReader:
     returned frames) and the file paths.
     """
 
-    def __init__(self, data_root: str,
+    def __init__(self,
+                 data_root: str,
                  patients_dir: str = 'database_nifti') -> None:
         self.data_root = data_root
         self.patients_dir = patients_dir
@@ -237,15 +250,23 @@ class CAMUSSequenceReader:
         if 'NbFrame' in info and info['NbFrame'] != n:
             raise DatasetFormatError(
                 files.info_path, f'says {info["NbFrame"]} frames but '
-                f'{img_path} has {n}', field='NbFrame')
+                f'{img_path} has {n}',
+                field='NbFrame')
         ed, es = info['ed_index'], info['es_index']
         for key, idx in (('ED', ed), ('ES', es)):
             if not 0 <= idx < n:
                 raise DatasetFormatError(
                     files.info_path, f'frame {idx + 1} outside the sequence '
-                    f'of {n} frames', field=key)
+                    f'of {n} frames',
+                    field=key)
         return dict(
-            patient=patient, view=view, frames=frames.astype(np.uint8),
-            labels=labels, spacing=tuple(float(s) for s in spacing[-2:]),
-            info=info, ed_index=ed, es_index=es, img_path=img_path,
+            patient=patient,
+            view=view,
+            frames=frames.astype(np.uint8),
+            labels=labels,
+            spacing=tuple(float(s) for s in spacing[-2:]),
+            info=info,
+            ed_index=ed,
+            es_index=es,
+            img_path=img_path,
             seg_map_path=gt_path)

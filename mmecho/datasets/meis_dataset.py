@@ -22,8 +22,8 @@ replaced by another (mmengine's ``BaseDataset`` retries when the pipeline
 returns ``None``), so no batch size is special.
 """
 import json
-from collections import defaultdict
 import warnings
+from collections import defaultdict
 from typing import List
 
 import numpy as np
@@ -56,7 +56,8 @@ def _bbox_from_segmentation(seg, height, width, path, ann_id):
         if not seg or not all(len(p) >= 6 and len(p) % 2 == 0 for p in seg):
             raise DatasetFormatError(
                 path, f'annotation {ann_id}: expected polygons with at least '
-                '3 (x, y) points', field='segmentation')
+                '3 (x, y) points',
+                field='segmentation')
         coords = np.concatenate([np.asarray(p, np.float64) for p in seg])
         xs, ys = coords[0::2], coords[1::2]
         if (xs.min() < -1 or ys.min() < -1 or xs.max() > width + 1
@@ -82,10 +83,15 @@ def _bbox_from_segmentation(seg, height, width, path, ann_id):
         ys, xs = np.nonzero(m)
         if len(xs) == 0:
             return [0.0, 0.0, 0.0, 0.0]
-        return [float(xs.min()), float(ys.min()),
-                float(xs.max() + 1 - xs.min()), float(ys.max() + 1 - ys.min())]
+        return [
+            float(xs.min()),
+            float(ys.min()),
+            float(xs.max() + 1 - xs.min()),
+            float(ys.max() + 1 - ys.min())
+        ]
     raise DatasetFormatError(
-        path, f'annotation {ann_id}: expected a polygon list or an RLE dict',
+        path,
+        f'annotation {ann_id}: expected a polygon list or an RLE dict',
         field='segmentation')
 
 
@@ -103,8 +109,7 @@ class MEISDataset(CocoDataset):
 
     METAINFO = {
         'classes': ('IVS', 'LVPW', 'LA', 'AoR'),
-        'palette': [(220, 20, 60), (0, 160, 255), (0, 200, 80),
-                    (250, 170, 30)]
+        'palette': [(220, 20, 60), (0, 160, 255), (0, 200, 80), (250, 170, 30)]
     }
 
     def __init__(self, *args, crowd_policy: str = 'auto', **kwargs):
@@ -123,13 +128,13 @@ class MEISDataset(CocoDataset):
                 self.ann_file, 'annotation file not found (expected '
                 'Allmode_train.json / Allmode_test.json)')
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise DatasetFormatError(self.ann_file,
-                                     f'not valid JSON ({e})')
+            raise DatasetFormatError(self.ann_file, f'not valid JSON ({e})')
         for key in ('images', 'annotations', 'categories'):
             if not isinstance(raw.get(key), list):
                 raise DatasetFormatError(
                     self.ann_file, 'missing or not a list (expected COCO '
-                    'instance format)', field=key)
+                    'instance format)',
+                    field=key)
         coco = self.COCOAPI()
         coco.dataset = raw
         coco.createIndex()
@@ -173,7 +178,8 @@ class MEISDataset(CocoDataset):
                 raise DatasetFormatError(
                     self.ann_file, f'annotation {a.get("id")} has '
                     f'category_id {a.get("category_id")}, not in the '
-                    f'categories {sorted(known)}', field='category_id')
+                    f'categories {sorted(known)}',
+                    field='category_id')
         data_list = []
         ann_ids_seen = set()
         for img_id in self.coco.get_img_ids():
@@ -182,7 +188,8 @@ class MEISDataset(CocoDataset):
             for key in ('file_name', 'height', 'width'):
                 if key not in raw_img_info:
                     raise DatasetFormatError(
-                        self.ann_file, f'image {img_id} has no {key!r}',
+                        self.ann_file,
+                        f'image {img_id} has no {key!r}',
                         field=f'images.{key}')
             raw_anns = [
                 dict(a) for a in self.coco.load_anns(
@@ -192,15 +199,18 @@ class MEISDataset(CocoDataset):
                 if a['id'] in ann_ids_seen:
                     raise DatasetFormatError(
                         self.ann_file, f'annotation id {a["id"]} is not '
-                        'unique', field='annotations.id')
+                        'unique',
+                        field='annotations.id')
                 ann_ids_seen.add(a['id'])
                 if 'segmentation' not in a:
                     raise DatasetFormatError(
-                        self.ann_file, f'annotation {a["id"]} has no mask',
+                        self.ann_file,
+                        f'annotation {a["id"]} has no mask',
                         field='segmentation')
-                a['bbox'] = _bbox_from_segmentation(
-                    a['segmentation'], raw_img_info['height'],
-                    raw_img_info['width'], self.ann_file, a['id'])
+                a['bbox'] = _bbox_from_segmentation(a['segmentation'],
+                                                    raw_img_info['height'],
+                                                    raw_img_info['width'],
+                                                    self.ann_file, a['id'])
                 if self._crowd_as_instance:
                     a['iscrowd'] = 0
             info = self.parse_data_info(
@@ -212,5 +222,3 @@ class MEISDataset(CocoDataset):
             data_list.append(info)
         del self.coco
         return data_list
-
-

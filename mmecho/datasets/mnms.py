@@ -38,7 +38,8 @@ def read_mnms_info(path: str) -> Dict[str, Dict]:
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
             raise DatasetFormatError(
-                path, f'missing columns {missing}; found {columns}',
+                path,
+                f'missing columns {missing}; found {columns}',
                 field='header')
         rows = {}
         for lineno, row in enumerate(reader, 2):
@@ -49,7 +50,8 @@ def read_mnms_info(path: str) -> Dict[str, Dict]:
                 except ValueError:
                     raise DatasetFormatError(
                         path, f'line {lineno}: expected a 0-based frame '
-                        f'index, got {row[key]!r}', field=key)
+                        f'index, got {row[key]!r}',
+                        field=key)
             rows[row['External code']] = row
     return rows
 
@@ -96,7 +98,8 @@ class MnMsReader:
                 continue
             if code not in self.info:
                 raise DatasetFormatError(
-                    self.info_path, f'subject {code} ({folder}) has no row',
+                    self.info_path,
+                    f'subject {code} ({folder}) has no row',
                     field='External code')
             if vendors is not None and self.info[code]['Vendor'] not in \
                     vendors:
@@ -138,9 +141,10 @@ class MnMsReader:
             if not 0 <= row[key] < shape[0]:
                 raise DatasetFormatError(
                     self.info_path, f'{code}: frame {row[key]} outside the '
-                    f'{shape[0]} frames of the volume', field=key)
-        return dict(ED=row['ED'], ES=row['ES'], frames=shape[0],
-                    slices=shape[1])
+                    f'{shape[0]} frames of the volume',
+                    field=key)
+        return dict(
+            ED=row['ED'], ES=row['ES'], frames=shape[0], slices=shape[1])
 
     def load(self, code: str) -> Dict:
         """``image`` ``(T, Z, H, W)``, ``label`` (same shape, or None),
@@ -162,10 +166,17 @@ class MnMsReader:
             label = label.astype(np.uint8)
         idx = self.frame_indices(code)
         row = self.info[code]
-        return dict(code=code, image=image, label=label, spacing=spacing,
-                    vendor=row['Vendor'], centre=row['Centre'],
-                    ed=idx['ED'], es=idx['ES'], img_path=img_path,
-                    seg_map_path=gt_path)
+        return dict(
+            code=code,
+            image=image,
+            label=label,
+            spacing=spacing,
+            vendor=row['Vendor'],
+            centre=row['Centre'],
+            ed=idx['ED'],
+            es=idx['ES'],
+            img_path=img_path,
+            seg_map_path=gt_path)
 
 
 @DATASETS.register_module()
@@ -215,11 +226,16 @@ class MnMsDataset(BaseSegDataset):
                 for z in range(idx['slices']):
                     if label is not None and not label[t, z].any():
                         continue
-                    data_list.append(dict(
-                        img_path=reader._image_path(code), seg_map_path=gt,
-                        frame_index=t, slice_index=z, instant=inst,
-                        subject=code, vendor=reader.info[code]['Vendor'],
-                        label_map=self.label_map,
-                        reduce_zero_label=self.reduce_zero_label,
-                        seg_fields=[]))
+                    data_list.append(
+                        dict(
+                            img_path=reader._image_path(code),
+                            seg_map_path=gt,
+                            frame_index=t,
+                            slice_index=z,
+                            instant=inst,
+                            subject=code,
+                            vendor=reader.info[code]['Vendor'],
+                            label_map=self.label_map,
+                            reduce_zero_label=self.reduce_zero_label,
+                            seg_fields=[]))
         return data_list

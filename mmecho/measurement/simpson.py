@@ -45,7 +45,7 @@ def disc_diameters(mask: np.ndarray,
     cov = np.cov((pts - centre).T) if len(pts) > 1 else np.eye(2)
     evals, evecs = np.linalg.eigh(cov)
     axis = evecs[:, np.argmax(evals)]
-    if axis[0] < 0:             # point from apex (top) to base (bottom)
+    if axis[0] < 0:  # point from apex (top) to base (bottom)
         axis = -axis
     perp = np.array([-axis[1], axis[0]])
     # extent along the axis, measured on the pixel squares' corners
@@ -58,7 +58,7 @@ def disc_diameters(mask: np.ndarray,
     extent = np.hypot(mask.shape[0] * sy, mask.shape[1] * sx)
     t = np.arange(-extent, extent, step_mm)
     line_pts = (centre[None, None] + s_centres[:, None, None] * axis +
-                t[None, :, None] * perp)                # (D, N, 2) mm
+                t[None, :, None] * perp)  # (D, N, 2) mm
     coords = [line_pts[..., 0] / sy, line_pts[..., 1] / sx]
     inside = ndimage.map_coordinates(
         mask.astype(np.uint8), coords, order=0, mode='constant', cval=0)

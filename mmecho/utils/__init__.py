@@ -3,4 +3,6 @@ from .atomic_io import atomic_write, atomic_write_text
 from .config import load_config
 from .setup_env import register_all_modules
 
-__all__ = ['register_all_modules', 'load_config', 'atomic_write', 'atomic_write_text']
+__all__ = [
+    'register_all_modules', 'load_config', 'atomic_write', 'atomic_write_text'
+]

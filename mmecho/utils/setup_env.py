@@ -32,8 +32,9 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
     if not init_default_scope:
         return
-    never_created = (DefaultScope.get_current_instance() is None
-                     or not DefaultScope.check_instance_created('mmecho'))
+    never_created = (
+        DefaultScope.get_current_instance() is None
+        or not DefaultScope.check_instance_created('mmecho'))
     if never_created:
         DefaultScope.get_instance('mmecho', scope_name='mmecho')
         return

@@ -10,8 +10,10 @@ from mmecho.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MEIS = osp.join(ROOT, 'configs', 'meis')
-STUDY = ['simota', 'simota_maiou', 'atss', 'atss_maiou', 'rtm_assigner',
-         'rtm_assigner_maiou']
+STUDY = [
+    'simota', 'simota_maiou', 'atss', 'atss_maiou', 'rtm_assigner',
+    'rtm_assigner_maiou'
+]
 BASELINES = ['yolact_r50_meis', 'mayolact_r50_meis', 'rtmdet-ins_s_meis']
 
 
@@ -27,17 +29,23 @@ def flatten(d, prefix=''):
 
 
 def test_study_configs_differ_only_in_the_assigner():
-    base = flatten(Config.fromfile(
-        osp.join(MEIS, 'mayolact_upanet80_meis.py')).to_dict())
+    base = flatten(
+        Config.fromfile(osp.join(MEIS, 'mayolact_upanet80_meis.py')).to_dict())
     seen = set()
     for name in STUDY:
         cfg = flatten(Config.fromfile(osp.join(MEIS, f'{name}.py')).to_dict())
-        changed = {k for k in set(base) | set(cfg)
-                   if base.get(k, None) != cfg.get(k, None)}
-        assert all(k.startswith('model.train_cfg.assigner.') for k in changed
-                   ), f'{name} changes {sorted(changed)}'
-        assigner = {k: v for k, v in cfg.items()
-                    if k.startswith('model.train_cfg.assigner.')}
+        changed = {
+            k
+            for k in set(base) | set(cfg)
+            if base.get(k, None) != cfg.get(k, None)
+        }
+        assert all(k.startswith('model.train_cfg.assigner.')
+                   for k in changed), f'{name} changes {sorted(changed)}'
+        assigner = {
+            k: v
+            for k, v in cfg.items()
+            if k.startswith('model.train_cfg.assigner.')
+        }
         seen.add(tuple(sorted(assigner.items())))
         uses_maiou = name.endswith('_maiou')
         calc = assigner['model.train_cfg.assigner.iou_calculator.type']
@@ -48,8 +56,11 @@ def test_study_configs_differ_only_in_the_assigner():
 def test_full_size_parameter_counts():
     # reference_methods.md section 8: 40.277 M (UPANet80), 30.365 M (R50),
     # 74.55 M (ResNet50-panel)
-    expected = {'rtm_assigner.py': 40.277, 'mayolact_r50_meis.py': 30.365,
-                'mayolact_r50-panel_meis.py': 74.549}
+    expected = {
+        'rtm_assigner.py': 40.277,
+        'mayolact_r50_meis.py': 30.365,
+        'mayolact_r50-panel_meis.py': 74.549
+    }
     for name, millions in expected.items():
         model = MODELS.build(Config.fromfile(osp.join(MEIS, name)).model)
         n = sum(p.numel() for p in model.parameters()) / 1e6

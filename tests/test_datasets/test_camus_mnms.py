@@ -10,21 +10,23 @@ from mmecho.datasets import (CAMUSDataset, CAMUSSequenceReader,
                              LoadEchoLabelMap, MnMsDataset, MnMsReader)
 from mmecho.datasets.io import load_medical_image, save_medical_image
 
+
 def infos(ds):
     return [ds.get_data_info(i) for i in range(len(ds))]
 
 
-PIPE = [dict(type='LoadEchoFrame'),
-        dict(type='LoadEchoLabelMap', valid_labels=(0, 1, 2, 3))]
+PIPE = [
+    dict(type='LoadEchoFrame'),
+    dict(type='LoadEchoLabelMap', valid_labels=(0, 1, 2, 3))
+]
 
 
 def camus(root, patients_dir='database_nifti', **kwargs):
-    return CAMUSDataset(data_root=root, patients_dir=patients_dir,
-                        pipeline=PIPE, **kwargs)
+    return CAMUSDataset(
+        data_root=root, patients_dir=patients_dir, pipeline=PIPE, **kwargs)
 
 
-def test_both_camus_releases_give_the_same_frames(camus_root,
-                                                  camus_mhd_root):
+def test_both_camus_releases_give_the_same_frames(camus_root, camus_mhd_root):
     a = camus(camus_root)
     b = camus(camus_mhd_root, patients_dir='training')
     assert len(a) == len(b) == 4 * 2 * 2
@@ -40,10 +42,13 @@ def test_both_camus_releases_give_the_same_frames(camus_root,
 
 def test_uncompressed_nii_and_splits(tmp_path):
     from mmecho.datasets.phantoms import make_camus_phantom
-    make_camus_phantom(str(tmp_path), num=3, seed=4, shape=(64, 48),
-                       compress=False)
-    ds = camus(str(tmp_path), split='database_split/subgroup_training.txt',
-               views=('4CH', ), instants=('ES', ))
+    make_camus_phantom(
+        str(tmp_path), num=3, seed=4, shape=(64, 48), compress=False)
+    ds = camus(
+        str(tmp_path),
+        split='database_split/subgroup_training.txt',
+        views=('4CH', ),
+        instants=('ES', ))
     assert all(d['img_path'].endswith('.nii') for d in infos(ds))
     assert {d['view'] for d in infos(ds)} == {'4CH'}
     assert {d['instant'] for d in infos(ds)} == {'ES'}
@@ -60,8 +65,9 @@ def test_all_frames_and_sequence_reader(camus_root):
     r = ds[len(frames) - 1]
     assert np.array_equal(r['gt_seg_map'], seq['labels'][-1])
     # the ES file and the last half-sequence frame are the same image
-    es, _ = load_medical_image(osp.join(
-        camus_root, 'database_nifti/patient0001/patient0001_2CH_ES.nii.gz'))
+    es, _ = load_medical_image(
+        osp.join(camus_root,
+                 'database_nifti/patient0001/patient0001_2CH_ES.nii.gz'))
     assert np.array_equal(es, seq['frames'][seq['es_index']])
 
 
@@ -82,8 +88,7 @@ def test_camus_bad_inputs(camus_root, tmp_path):
     # label map whose shape differs from its image
     gt = osp.join(pdir, 'patient0002_4CH_ED_gt.nii.gz')
     save_medical_image(gt, np.zeros((10, 10), np.uint8), (1, 1))
-    ds = camus(root, split=['patient0002'], views=('4CH', ),
-               instants=('ED', ))
+    ds = camus(root, split=['patient0002'], views=('4CH', ), instants=('ED', ))
     with pytest.raises(DatasetFormatError, match='ED_gt.nii.gz.*shape'):
         ds[0]
     # unexpected label values
@@ -92,13 +97,13 @@ def test_camus_bad_inputs(camus_root, tmp_path):
         ds[0]
     # missing file, corrupt file
     os.remove(osp.join(pdir, 'patient0002_2CH_ES.nii.gz'))
-    with pytest.raises(DatasetFormatError, match='patient0002_2CH_ES.*not '
-                       'found'):
+    with pytest.raises(
+            DatasetFormatError, match='patient0002_2CH_ES.*not '
+            'found'):
         camus(root, split=['patient0002'])
     with open(osp.join(pdir, 'patient0002_4CH_ES.nii.gz'), 'wb') as f:
         f.write(b'\x1f\x8b garbage')
-    ds = camus(root, split=['patient0002'], views=('4CH', ),
-               instants=('ES', ))
+    ds = camus(root, split=['patient0002'], views=('4CH', ), instants=('ES', ))
     with pytest.raises(DatasetFormatError, match='4CH_ES.nii.gz'):
         ds[0]
     # Info file disagreeing with the sequence
@@ -117,15 +122,20 @@ def test_mnms_reader_and_slices(mnms_root):
     labelled = [t for t in range(T) if subject['label'][t].any()]
     assert labelled == sorted({subject['ed'], subject['es']})
     assert set(np.unique(subject['label'])) <= {0, 1, 2, 3}
-    ds = MnMsDataset(data_root=mnms_root, info_file='mnms_dataset_info.csv',
-                     splits=['Training/Labeled'], pipeline=PIPE)
+    ds = MnMsDataset(
+        data_root=mnms_root,
+        info_file='mnms_dataset_info.csv',
+        splits=['Training/Labeled'],
+        pipeline=PIPE)
     assert len(ds) == len(train) * 2 * Z
     r = ds[0]
     assert r['img'].shape == (H, W, 3) and r['gt_seg_map'].shape == (H, W)
-    unseen = MnMsDataset(data_root=mnms_root,
-                         info_file='mnms_dataset_info.csv',
-                         splits=['Testing'], vendors=['C', 'D'],
-                         pipeline=PIPE)
+    unseen = MnMsDataset(
+        data_root=mnms_root,
+        info_file='mnms_dataset_info.csv',
+        splits=['Testing'],
+        vendors=['C', 'D'],
+        pipeline=PIPE)
     assert {d['vendor'] for d in infos(unseen)} == {'C', 'D'}
 
 

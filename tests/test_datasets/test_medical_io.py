@@ -31,8 +31,8 @@ def test_reads_files_written_by_simpleitk(tmp_path):
     arr = (np.arange(6 * 8).reshape(6, 8) % 251).astype(np.uint8)
     img = sitk.GetImageFromArray(arr)
     img.SetSpacing((0.3, 0.15))
-    for name, compress in (('a.mhd', True), ('b.mhd', False),
-                           ('c.nii.gz', True)):
+    for name, compress in (('a.mhd', True), ('b.mhd', False), ('c.nii.gz',
+                                                               True)):
         sitk.WriteImage(img, str(tmp_path / name), compress)
         back, spacing = load_medical_image(str(tmp_path / name))
         assert np.array_equal(back, arr)
@@ -46,8 +46,8 @@ def test_corrupt_and_missing_files(tmp_path):
     bad.write_bytes(gzip.compress(b'not a nifti at all' * 10))
     with pytest.raises(DatasetFormatError, match='bad.nii.gz.*NIfTI'):
         load_medical_image(str(bad))
-    save_medical_image(str(tmp_path / 'x.mhd'), np.zeros((4, 4), np.uint8),
-                       (1, 1))
+    save_medical_image(
+        str(tmp_path / 'x.mhd'), np.zeros((4, 4), np.uint8), (1, 1))
     os.truncate(tmp_path / 'x.raw', 5)
     with pytest.raises(DatasetFormatError, match='expected 16 bytes'):
         load_medical_image(str(tmp_path / 'x.mhd'))

@@ -37,8 +37,8 @@ def test_random_place_pad_moves_content_boxes_and_masks(seed):
     assert (r['img'] == 7).all(-1).sum() == 100 * 200
     assert (r['img'] == (1, 2, 3)).all(-1).sum() == 100 * 200
     r = RandomPlacePad(size=(256, 256), random_offset=False)(sample())
-    assert r['img'].shape[:2] == (256, 256) and (r['img'][:100, :200] == 7
-                                                 ).all()
+    assert r['img'].shape[:2] == (256, 256) and (r['img'][:100, :200]
+                                                 == 7).all()
     np.testing.assert_array_equal(r['gt_bboxes'].tensor[0].numpy(),
                                   [10, 20, 60, 40])
 
@@ -48,8 +48,8 @@ def test_crop_keeps_objects_with_more_than_30_percent_visible(seed):
     np.random.seed(seed)
     before = sample()
     areas = before['gt_bboxes'].areas.numpy().copy()
-    t = RandomCropKeepFraction(crop_size=(0.6, 1.0),
-                               crop_type='relative_range', min_visible=0.3)
+    t = RandomCropKeepFraction(
+        crop_size=(0.6, 1.0), crop_type='relative_range', min_visible=0.3)
     r = t(before)
     check_consistent(r)
     kept = r['gt_bboxes_labels']

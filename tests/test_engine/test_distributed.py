@@ -33,7 +33,8 @@ def test_two_process_gloo_training(camus_root, tmp_path):
         sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
         f'--master_port={free_port()}', 'tools/train.py',
         'configs/camus/fcn_unet-tiny_camus-phantom.py', '--launcher',
-        'pytorch', '--work-dir', str(work_dir), '--cfg-options',
+        'pytorch', '--work-dir',
+        str(work_dir), '--cfg-options',
         f'train_dataloader.dataset.data_root={camus_root}',
         'train_dataloader.dataset.split=None',
         f'val_dataloader.dataset.data_root={camus_root}',
@@ -42,8 +43,8 @@ def test_two_process_gloo_training(camus_root, tmp_path):
         'default_hooks.logger.interval=1'
     ]
     env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert 'Distributed training: True' in out

@@ -1,8 +1,8 @@
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmecho.registry import DATASETS, METRICS, MODEL_WRAPPERS, MODELS, \
-    TRANSFORMS
+from mmecho.registry import (DATASETS, METRICS, MODEL_WRAPPERS, MODELS,
+                             TRANSFORMS)
 
 
 def test_mmecho_scope_reaches_mmdet_mmseg_and_own_components():

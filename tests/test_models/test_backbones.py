@@ -54,8 +54,7 @@ def test_resnet50_panel_shapes_and_size():
     model.eval()
     with torch.no_grad():
         outs = model(torch.randn(1, 3, 64, 96))
-    assert [tuple(o.shape) for o in outs] == [(1, 512, 8, 12),
-                                              (1, 1024, 4, 6),
+    assert [tuple(o.shape) for o in outs] == [(1, 512, 8, 12), (1, 1024, 4, 6),
                                               (1, 2048, 2, 3)]
     # reference: 74.55 M for the whole MEIS model, ~6.86 M of it the head
     assert n_params(model) / 1e6 == pytest.approx(67.69, abs=0.05)

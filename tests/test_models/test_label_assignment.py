@@ -10,8 +10,10 @@ from mmengine.dataset import pseudo_collate
 from mmecho.registry import DATASETS, MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-STUDY = ['simota', 'simota_maiou', 'atss', 'atss_maiou', 'rtm_assigner',
-         'rtm_assigner_maiou']
+STUDY = [
+    'simota', 'simota_maiou', 'atss', 'atss_maiou', 'rtm_assigner',
+    'rtm_assigner_maiou'
+]
 
 
 def small_model_cfg(cfg, width=16, feat=64):
@@ -32,14 +34,18 @@ def lv_batch(meis_root):
         dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
         dict(type='Resize', scale=(544, 544), keep_ratio=True),
         dict(type='Pad', size=(544, 544)),
-        dict(type='PackDetInputs',
-             meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                        'scale_factor', 'pad_shape'))
+        dict(
+            type='PackDetInputs',
+            meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                       'scale_factor', 'pad_shape'))
     ]
     ds = DATASETS.build(
-        dict(type='MEISDataset', data_root=meis_root,
-             ann_file='Allmode_train.json',
-             data_prefix=dict(img='raw_image/'), pipeline=pipeline))
+        dict(
+            type='MEISDataset',
+            data_root=meis_root,
+            ann_file='Allmode_train.json',
+            data_prefix=dict(img='raw_image/'),
+            pipeline=pipeline))
     for i in range(len(ds)):
         if ds.get_data_info(i)['image_type'] == 'LV':
             sample = ds[i]
@@ -62,9 +68,9 @@ def test_both_bands_get_positives(name, lv_batch):
     model.train()
     data = model.data_preprocessor(lv_batch, training=True)
     losses = model.loss(data['inputs'], data['data_samples'])
-    assert all(torch.isfinite(v).all() for v in
-               [sum(x) if isinstance(x, list) else x
-                for x in losses.values()])
+    assert all(
+        torch.isfinite(v).all() for v in
+        [sum(x) if isinstance(x, list) else x for x in losses.values()])
     result = model.bbox_head._raw_positive_infos['sampling_results'][0]
     per_gt = torch.bincount(result.pos_assigned_gt_inds, minlength=2)
     assert (per_gt > 0).all(), f'{name}: positives per GT {per_gt.tolist()}'
@@ -86,8 +92,8 @@ def test_images_without_objects_train(name, lv_batch):
         batch = dict(inputs=lv_batch['inputs'] * 2, data_samples=samples)
         data = model.data_preprocessor(batch, training=True)
         losses = model.loss(data['inputs'], data['data_samples'])
-        total = sum(sum(v) if isinstance(v, list) else v
-                    for v in losses.values())
+        total = sum(
+            sum(v) if isinstance(v, list) else v for v in losses.values())
         assert torch.isfinite(total)
         total.backward()
         totals.append(total.item())

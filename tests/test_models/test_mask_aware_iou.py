@@ -30,8 +30,8 @@ def brute_force(boxes, gt_boxes, masks):
             if iou[i, j] <= 0:
                 continue
             x1, y1, x2, y2 = (int(round(v)) for v in a)
-            inside = float(m[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)]
-                           .sum())
+            inside = float(m[max(y1, 0):max(y2, 0),
+                             max(x1, 0):max(x2, 0)].sum())
             area_a = (a[2] - a[0]) * (a[3] - a[1])
             iw = max(0., min(a[2], b[2]) - max(a[0], b[0]))
             ih = max(0., min(a[3], b[3]) - max(a[1], b[1]))
@@ -51,8 +51,8 @@ def test_equals_box_iou_when_masks_fill_boxes(dtype):
         m[b[1]:b[3], b[0]:b[2]] = True
     ma = mask_aware_iou(boxes, gt, masks)
     assert ma.dtype == dtype
-    torch.testing.assert_close(ma, bbox_overlaps(boxes, gt), rtol=1e-5,
-                               atol=1e-6)
+    torch.testing.assert_close(
+        ma, bbox_overlaps(boxes, gt), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize('soft', [False, True])
@@ -66,8 +66,7 @@ def test_matches_brute_force_on_random_masks(soft):
         region = torch.from_numpy(
             rng.random((b[3] - b[1], b[2] - b[0])) < 0.4).double()
         if soft:
-            region = region * torch.from_numpy(
-                rng.random(region.shape))
+            region = region * torch.from_numpy(rng.random(region.shape))
         m[b[1]:b[3], b[0]:b[2]] = region
         m[b[1], b[0]] = 1  # never empty
     masks_in = masks if soft else masks.bool()

@@ -18,11 +18,11 @@ def test_meis_deterministic_for_a_seed(tmp_path):
     make_meis_phantom(c, num=3, seed=6)
     for name in ('Allmode_train.json', 'truth_measurements.csv',
                  'raw_image/I1000IM_0010.jpg'):
-        assert filecmp.cmp(osp.join(a, name), osp.join(b, name),
-                           shallow=False)
-    assert not filecmp.cmp(osp.join(a, 'truth_measurements.csv'),
-                           osp.join(c, 'truth_measurements.csv'),
-                           shallow=False)
+        assert filecmp.cmp(osp.join(a, name), osp.join(b, name), shallow=False)
+    assert not filecmp.cmp(
+        osp.join(a, 'truth_measurements.csv'),
+        osp.join(c, 'truth_measurements.csv'),
+        shallow=False)
 
 
 def _masks(root):
@@ -33,8 +33,10 @@ def _masks(root):
         files = {i['id']: i for i in coco['images']}
         for a in coco['annotations']:
             im = files[a['image_id']]
-            m = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(
-                a['segmentation'], im['height'], im['width'])))
+            m = mask_utils.decode(
+                mask_utils.merge(
+                    mask_utils.frPyObjects(a['segmentation'], im['height'],
+                                           im['width'])))
             out[(im['file_name'], names[a['category_id']])] = m
     return out
 
@@ -43,10 +45,12 @@ def test_meis_truth_matches_masks(meis_root):
     """Every indicator of every cycle equals the mask's height at that
     cycle's ED or ES column, within one pixel."""
     masks = _masks(meis_root)
-    truth = {r['image']: r for r in csv.DictReader(
-        open(osp.join(meis_root, 'truth_measurements.csv')))}
-    rows = list(csv.DictReader(open(osp.join(meis_root,
-                                             'truth_cycles.csv'))))
+    truth = {
+        r['image']: r
+        for r in csv.DictReader(
+            open(osp.join(meis_root, 'truth_measurements.csv')))
+    }
+    rows = list(csv.DictReader(open(osp.join(meis_root, 'truth_cycles.csv'))))
     assert rows
     checked = 0
     for r in rows:
@@ -62,10 +66,13 @@ def test_meis_truth_matches_masks(meis_root):
             return ys_l.min() - ys_u.max() - 1
 
         if r['type'] == 'LV':
-            got = dict(IVSd=height('IVS', ed), LVPWd=height('LVPW', ed),
-                       IVSs=height('IVS', es), LVPWs=height('LVPW', es),
-                       LVIDd=gap('IVS', 'LVPW', ed),
-                       LVIDs=gap('IVS', 'LVPW', es))
+            got = dict(
+                IVSd=height('IVS', ed),
+                LVPWd=height('LVPW', ed),
+                IVSs=height('IVS', es),
+                LVPWs=height('LVPW', es),
+                LVIDd=gap('IVS', 'LVPW', ed),
+                LVIDs=gap('IVS', 'LVPW', es))
         else:
             got = dict(AoR=height('AoR', ed), LA=height('LA', es))
         for key, px in got.items():
@@ -124,7 +131,7 @@ def test_camus_sequence_labels_and_images(camus_root):
     ed, _ = load_medical_image(base + 'ED_gt.nii.gz')
     assert np.array_equal(labels[0], ed)
     areas = [(lab == 1).sum() for lab in labels]
-    assert areas[-1] < 0.85 * areas[0]           # the cavity contracts
+    assert areas[-1] < 0.85 * areas[0]  # the cavity contracts
     for img, lab in zip(frames, labels):
         assert set(np.unique(lab)) == {0, 1, 2, 3}  # every frame labelled
         assert img[lab == 1].mean() < 0.6 * img[lab == 2].mean()

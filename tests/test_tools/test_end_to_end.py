@@ -8,16 +8,19 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def run(*args, timeout=900):
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return proc.stdout + proc.stderr
 
 
 def test_make_phantom_cli(tmp_path):
     for name, extra in (('meis', ['--num', '2']),
-                        ('camus', ['--num', '1', '--release', 'mhd']),
-                        ('mnms', ['--num', '1'])):
+                        ('camus', ['--num', '1', '--release',
+                                   'mhd']), ('mnms', ['--num', '1'])):
         out = run('tools/dataset_converters/make_phantom.py', name,
                   str(tmp_path / name), *extra)
         assert 'phantom written' in out
@@ -41,8 +44,8 @@ def test_train_test_and_browse_seg(camus_root, tmp_path):
     work = str(tmp_path / 'w')
     out = run('tools/train.py', cfg, '--work-dir', work, *opts)
     assert 'mIoU' in out
-    out = run('tools/test.py', cfg, osp.join(work, 'iter_6.pth'),
-              '--work-dir', work, '--show-dir', 'vis', *opts)
+    out = run('tools/test.py', cfg, osp.join(work, 'iter_6.pth'), '--work-dir',
+              work, '--show-dir', 'vis', *opts)
     assert 'mDice' in out
     assert glob.glob(osp.join(work, '**', '*.png'), recursive=True)
     out = run('tools/analysis_tools/browse_dataset.py', cfg, '--out-dir',
@@ -65,16 +68,16 @@ def test_meis_demo_train_eval_and_tools(meis_root, tmp_path):
         'default_hooks.checkpoint.interval=3', 'train_dataloader.batch_size=2'
     ]
     run('tools/train.py', cfg, '--work-dir', work, *opts)
-    out = run('tools/test.py', cfg, osp.join(work, 'iter_3.pth'),
-              '--work-dir', work, *opts)
+    out = run('tools/test.py', cfg, osp.join(work, 'iter_3.pth'), '--work-dir',
+              work, *opts)
     assert 'coco/segm_mAP' in out and 'coco/avg_mAP' in out
     browse = run('tools/analysis_tools/browse_dataset.py', cfg, '--out-dir',
                  str(tmp_path / 'b'), '--max', '2', *opts[:2])
     assert 'overlays written' in browse
     image = sorted(glob.glob(osp.join(meis_root, 'raw_image', '*')))[0]
     demo = run('demo/image_demo.py', image, cfg, '--weights',
-               osp.join(work, 'iter_3.pth'), '--out-dir',
-               str(tmp_path / 'v'), '--score-thr', '0.0')
+               osp.join(work, 'iter_3.pth'), '--out-dir', str(tmp_path / 'v'),
+               '--score-thr', '0.0')
     assert 'instances' in demo
     assert osp.isfile(tmp_path / 'v' / osp.basename(image))
     flops = run('tools/analysis_tools/get_flops.py', cfg, '--shape', '64',

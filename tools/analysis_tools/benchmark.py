@@ -29,19 +29,34 @@ from mmecho.utils import load_config, register_all_modules
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+')
-    parser.add_argument('--checkpoint', default=None,
-                        help='weights for the first config (optional)')
+    parser.add_argument(
+        '--checkpoint',
+        default=None,
+        help='weights for the first config (optional)')
     parser.add_argument('--shape', type=int, nargs=2, default=[544, 544])
-    parser.add_argument('--ori-shape', type=int, nargs=2, default=[768, 1024],
-                        help='original image (h, w) that masks are pasted '
-                        'to in predict()')
+    parser.add_argument(
+        '--ori-shape',
+        type=int,
+        nargs=2,
+        default=[768, 1024],
+        help='original image (h, w) that masks are pasted '
+        'to in predict()')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--fp16', action='store_true',
-                        help='autocast to float16 (CUDA only)')
+    parser.add_argument(
+        '--fp16', action='store_true', help='autocast to float16 (CUDA only)')
     parser.add_argument('--breakdown', action='store_true')
+    parser.add_argument(
+        '--fuse-conv-bn',
+        action='store_true',
+        help='fold BatchNorm into the preceding convs '
+        '(mmcv.cnn.fuse_conv_bn), for every model')
+    parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='NHWC memory format, for every model')
     return parser.parse_args()
 
 
@@ -63,13 +78,19 @@ def timed(fn, warmup, iters, device):
     return float(np.mean(times)), float(np.std(times))
 
 
-def build(config, checkpoint, device):
+def build(config, checkpoint, device, fuse=False, channels_last=False):
     cfg = load_config(config, None)
     model = MODELS.build(cfg.model)
     if checkpoint:
         from mmengine.runner import load_checkpoint
         load_checkpoint(model, checkpoint, map_location='cpu')
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    if fuse:
+        from mmcv.cnn import fuse_conv_bn
+        model = fuse_conv_bn(model)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model
 
 
 def make_sample(shape, ori_shape):
@@ -78,18 +99,24 @@ def make_sample(shape, ori_shape):
     scale = min(h / oh, w / ow)
     sample = DetDataSample()
     sample.set_metainfo(
-        dict(img_shape=(round(oh * scale), round(ow * scale)),
-             ori_shape=(oh, ow), pad_shape=(h, w),
-             batch_input_shape=(h, w), scale_factor=(scale, scale)))
+        dict(
+            img_shape=(round(oh * scale), round(ow * scale)),
+            ori_shape=(oh, ow),
+            pad_shape=(h, w),
+            batch_input_shape=(h, w),
+            scale_factor=(scale, scale)))
     return sample
 
 
 def bench(model, args, device):
     h, w = args.shape
     x = torch.randn(1, 3, h, w, device=device)
+    if args.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
     sample = make_sample(args.shape, args.ori_shape)
-    ctx = (torch.autocast('cuda', dtype=torch.float16)
-           if args.fp16 else torch.autocast('cpu', enabled=False))
+    ctx = (
+        torch.autocast('cuda', dtype=torch.float16)
+        if args.fp16 else torch.autocast('cpu', enabled=False))
 
     def net():
         with torch.no_grad(), ctx:
@@ -99,8 +126,9 @@ def bench(model, args, device):
         with torch.no_grad(), ctx:
             model.predict(x, [sample], rescale=True)
 
-    out = dict(net=timed(net, args.warmup, args.iters, device),
-               full=timed(full, args.warmup, args.iters, device))
+    out = dict(
+        net=timed(net, args.warmup, args.iters, device),
+        full=timed(full, args.warmup, args.iters, device))
     if args.breakdown:
         out['parts'] = breakdown(model, x, sample, args, device)
     return out
@@ -132,11 +160,10 @@ def breakdown(model, x, sample, args, device):
         neck = model.neck(feats)
         parts['bbox_head'] = timed(lambda: model.bbox_head(neck), 1,
                                    args.iters, device)[0]
-        protonet = getattr(getattr(model, 'mask_head', None), 'protonet',
-                           None)
+        protonet = getattr(getattr(model, 'mask_head', None), 'protonet', None)
         if protonet is not None:
-            parts['mask_head (protonet)'] = timed(
-                lambda: protonet(neck[0]), 1, args.iters, device)[0]
+            parts['mask_head (protonet)'] = timed(lambda: protonet(neck[0]), 1,
+                                                  args.iters, device)[0]
     return parts
 
 
@@ -150,17 +177,19 @@ def main():
     h, w = args.shape
     print(f'device: {args.device}, threads: {torch.get_num_threads()}, '
           f'input 1x3x{h}x{w}, batch 1, {args.warmup} warm-up + '
-          f'{args.iters} timed runs{", fp16" if args.fp16 else ""}')
+          f'{args.iters} timed runs{", fp16" if args.fp16 else ""}'
+          f'{", conv+BN fused" if args.fuse_conv_bn else ""}'
+          f'{", channels_last" if args.channels_last else ""}')
     results = []
     for i, config in enumerate(args.configs):
-        model = build(config, args.checkpoint if i == 0 else None,
-                      args.device)
+        model = build(config, args.checkpoint if i == 0 else None, args.device,
+                      args.fuse_conv_bn, args.channels_last)
         r = bench(model, args, args.device)
         results.append(r)
         ref = results[0]
         print(f'\n{config}')
-        for key, label in (('net', 'network only'),
-                           ('full', 'with post-processing')):
+        for key, label in (('net', 'network only'), ('full',
+                                                     'with post-processing')):
             mean, std = r[key]
             ratio = mean / ref[key][0]
             print(f'  {label:22s} {mean * 1e3:8.1f} ms +- {std * 1e3:5.1f}'

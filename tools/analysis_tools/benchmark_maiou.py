@@ -35,7 +35,9 @@ def parse_args():
 def make_inputs(n, size, device, seed=0):
     rng = np.random.default_rng(seed)
     gen = AnchorGenerator(
-        strides=[8, 16, 32, 64, 128], ratios=[1.0], scales=[1.0],
+        strides=[8, 16, 32, 64, 128],
+        ratios=[1.0],
+        scales=[1.0],
         base_sizes=[32, 64, 128, 256, 512],
         centers=[(s / 2, s / 2) for s in [8, 16, 32, 64, 128]])
     sizes = [(-(-size // s), -(-size // s)) for s in (8, 16, 32, 64, 128)]
@@ -74,11 +76,10 @@ def memory(fn, device):
         fn()
         torch.cuda.synchronize()
         return torch.cuda.max_memory_allocated() - base
-    with profile(activities=[ProfilerActivity.CPU],
-                 profile_memory=True) as prof:
+    with profile(
+            activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
-    return sum(max(e.self_cpu_memory_usage, 0)
-               for e in prof.key_averages())
+    return sum(max(e.self_cpu_memory_usage, 0) for e in prof.key_averages())
 
 
 def main():
@@ -89,8 +90,8 @@ def main():
           f'{torch.get_num_threads()} threads')
     box = lambda: bbox_overlaps(anchors, gt)  # noqa: E731
     ma = lambda: mask_aware_iou(anchors, gt, masks)  # noqa: E731
-    t_box, t_ma = timed(box, args.iters, args.device), timed(
-        ma, args.iters, args.device)
+    t_box, t_ma = timed(box, args.iters,
+                        args.device), timed(ma, args.iters, args.device)
     m_box, m_ma = memory(box, args.device), memory(ma, args.device)
     print(f'box IoU : {t_box * 1e3:8.3f} ms  {m_box / 2**20:8.2f} MiB')
     print(f'maIoU   : {t_ma * 1e3:8.3f} ms  {m_ma / 2**20:8.2f} MiB')

@@ -20,17 +20,21 @@ from mmecho.utils import register_all_modules
 def parse_args():
     parser = argparse.ArgumentParser(description='Browse a dataset')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('--out-dir', default='work_dirs/browse',
-                        help='folder for the overlays')
-    parser.add_argument('--split', default='train',
-                        choices=['train', 'val', 'test'])
-    parser.add_argument('--max', type=int, default=20,
-                        help='number of samples to draw')
+    parser.add_argument(
+        '--out-dir',
+        default='work_dirs/browse',
+        help='folder for the overlays')
+    parser.add_argument(
+        '--split', default='train', choices=['train', 'val', 'test'])
+    parser.add_argument(
+        '--max', type=int, default=20, help='number of samples to draw')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 
-def browse(cfg: Config, out_dir: str, split: str = 'train',
+def browse(cfg: Config,
+           out_dir: str,
+           split: str = 'train',
            max_samples: int = 20) -> list:
     """Draw up to ``max_samples`` ground-truth overlays; returns paths."""
     register_all_modules(init_default_scope=False)
@@ -61,8 +65,13 @@ def browse(cfg: Config, out_dir: str, split: str = 'train',
                 gt.masks = gt.masks.to_ndarray()
         # the visualizers draw on RGB; loaders give BGR (det) or gray
         visualizer.add_datasample(
-            name, np.ascontiguousarray(img[..., ::-1]), sample, draw_gt=True, draw_pred=False,
-            show=False, out_file=out_file)
+            name,
+            np.ascontiguousarray(img[..., ::-1]),
+            sample,
+            draw_gt=True,
+            draw_pred=False,
+            show=False,
+            out_file=out_file)
         paths.append(out_file)
         progress.update()
     return paths

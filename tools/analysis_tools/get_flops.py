@@ -23,8 +23,8 @@ from mmecho.utils import load_config, register_all_modules
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
-    parser.add_argument('--shape', type=int, nargs=2, default=[544, 544],
-                        metavar=('H', 'W'))
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=[544, 544], metavar=('H', 'W'))
     return parser.parse_args()
 
 

@@ -14,14 +14,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     parser.add_argument('name', choices=['meis', 'camus', 'mnms'])
     parser.add_argument('out_dir')
-    parser.add_argument('--num', type=int, default=None,
-                        help='images (meis), patients (camus) or subjects '
-                        'per split (mnms)')
+    parser.add_argument(
+        '--num',
+        type=int,
+        default=None,
+        help='images (meis), patients (camus) or subjects '
+        'per split (mnms)')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--release', choices=['nifti', 'mhd'],
-                        default='nifti', help='CAMUS release format')
-    parser.add_argument('--uncompressed', action='store_true',
-                        help='CAMUS NIfTI as .nii instead of .nii.gz')
+    parser.add_argument(
+        '--release',
+        choices=['nifti', 'mhd'],
+        default='nifti',
+        help='CAMUS release format')
+    parser.add_argument(
+        '--uncompressed',
+        action='store_true',
+        help='CAMUS NIfTI as .nii instead of .nii.gz')
     args = parser.parse_args()
     kwargs = dict(seed=args.seed)
     if args.num is not None:

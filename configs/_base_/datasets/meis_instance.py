@@ -31,10 +31,7 @@ train_pipeline = [
         type='RandomChoiceResize',
         scales=[(32 * k, 32 * k) for k in range(8, 25)],  # 256..768
         keep_ratio=True),
-    dict(
-        type='RandomCropKeepFraction',
-        crop_size=img_scale,
-        min_visible=0.3),
+    dict(type='RandomCropKeepFraction', crop_size=img_scale, min_visible=0.3),
     dict(type='RandomPlacePad', size=img_scale, pad_val=bgr_mean),
     dict(type='FilterAnnotations', min_gt_bbox_wh=(4, 4), keep_empty=False),
     dict(type='PackDetInputs', meta_keys=meta_keys)

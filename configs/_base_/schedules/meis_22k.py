@@ -10,8 +10,7 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(
-        type='LinearLR', start_factor=0.1125, by_epoch=False, begin=0,
-        end=10),
+        type='LinearLR', start_factor=0.1125, by_epoch=False, begin=0, end=10),
     dict(
         type='MultiStepLR',
         by_epoch=False,

@@ -8,7 +8,7 @@ from .metaimage import read_metaimage, write_metaimage
 
 __all__ = [
     'DatasetFormatError', 'read_camus_info', 'write_camus_info',
-    'IMAGE_EXTENSIONS', 'find_image', 'load_medical_image',
-    'read_image_shape', 'resolve_image', 'save_medical_image',
-    'split_image_ext', 'read_metaimage', 'write_metaimage'
+    'IMAGE_EXTENSIONS', 'find_image', 'load_medical_image', 'read_image_shape',
+    'resolve_image', 'save_medical_image', 'split_image_ext', 'read_metaimage',
+    'write_metaimage'
 ]

@@ -9,17 +9,19 @@ _INT_KEYS = ('ED', 'ES', 'NbFrame', 'Age')
 _FLOAT_KEYS = ('EF', 'LVedv', 'LVesv', 'LVef', 'FrameRate')
 
 
-def read_camus_info(path: str,
-                    required=('ED', 'ES')) -> Dict[str, Union[int, float,
-                                                              str]]:
+InfoDict = Dict[str, Union[int, float, str]]
+
+
+def read_camus_info(path: str, required=('ED', 'ES')) -> InfoDict:
     """Parse a CAMUS info file.
 
     ``ED``/``ES`` are 1-based frame numbers in the file; they are returned
     unchanged under those keys and 0-based as ``ed_index``/``es_index``.
     """
     if not osp.isfile(path):
-        raise DatasetFormatError(path, 'info file not found (expected '
-                                 '"Key: value" lines with ED, ES, NbFrame)')
+        raise DatasetFormatError(
+            path, 'info file not found (expected '
+            '"Key: value" lines with ED, ES, NbFrame)')
     info: Dict[str, Union[int, float, str]] = {}
     with open(path, encoding='utf-8', errors='replace') as f:
         for lineno, line in enumerate(f, 1):
@@ -36,8 +38,7 @@ def read_camus_info(path: str,
                     info[key] = int(float(value))
                 except ValueError:
                     raise DatasetFormatError(
-                        path, f'expected an integer, got {value!r}',
-                        field=key)
+                        path, f'expected an integer, got {value!r}', field=key)
             elif key in _FLOAT_KEYS:
                 try:
                     info[key] = float(value)
@@ -54,7 +55,8 @@ def read_camus_info(path: str,
             if info[key] < 1:
                 raise DatasetFormatError(
                     path, f'expected a 1-based frame number >= 1, got '
-                    f'{info[key]}', field=key)
+                    f'{info[key]}',
+                    field=key)
             info[key.lower() + '_index'] = info[key] - 1
     return info
 

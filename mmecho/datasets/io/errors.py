@@ -14,5 +14,6 @@ class DatasetFormatError(ValueError):
     def __init__(self, path, message: str, field: str = None) -> None:
         self.path = str(path)
         self.field = field
-        where = f'{self.path}: field {field!r}: ' if field else f'{self.path}: '
+        where = (f'{self.path}: field {field!r}: '
+                 if field else f'{self.path}: ')
         super().__init__(where + message)

@@ -30,8 +30,9 @@ _NP_TO_MET = {np.dtype(v): k for k, v in _MET_TYPES.items()}
 def read_metaimage_header(path: str) -> Dict[str, str]:
     """Read the ``Key = value`` header of a ``.mhd``/``.mha`` file."""
     if not osp.isfile(path):
-        raise DatasetFormatError(path, 'file not found (expected a MetaImage '
-                                 'header .mhd/.mha)')
+        raise DatasetFormatError(
+            path, 'file not found (expected a MetaImage '
+            'header .mhd/.mha)')
     header = {}
     with open(path, 'rb') as f:
         for raw_line in f:
@@ -78,19 +79,23 @@ def read_metaimage(path: str) -> Tuple[np.ndarray, Tuple[float, ...]]:
     dims = _ints(path, header, 'DimSize')
     if len(dims) != ndims:
         raise DatasetFormatError(
-            path, f'expected {ndims} values (NDims), got {len(dims)}',
+            path,
+            f'expected {ndims} values (NDims), got {len(dims)}',
             field='DimSize')
     try:
-        spacing = [float(v) for v in header.get(
-            'ElementSpacing', header.get('ElementSize',
-                                         ' '.join(['1'] * ndims))).split()]
+        spacing = [
+            float(v) for v in header.get(
+                'ElementSpacing',
+                header.get('ElementSize', ' '.join(['1'] * ndims))).split()
+        ]
     except ValueError:
-        raise DatasetFormatError(path, 'expected floats',
-                                 field='ElementSpacing')
+        raise DatasetFormatError(
+            path, 'expected floats', field='ElementSpacing')
     etype = header['ElementType']
     if etype not in _MET_TYPES:
         raise DatasetFormatError(
-            path, f'expected one of {sorted(_MET_TYPES)}, got {etype!r}',
+            path,
+            f'expected one of {sorted(_MET_TYPES)}, got {etype!r}',
             field='ElementType')
     dtype = np.dtype(_MET_TYPES[etype])
     if header.get('BinaryDataByteOrderMSB', 'False').lower() == 'true':
@@ -106,7 +111,8 @@ def read_metaimage(path: str) -> Tuple[np.ndarray, Tuple[float, ...]]:
         data_path = osp.join(osp.dirname(path), data_file)
         if not osp.isfile(data_path):
             raise DatasetFormatError(
-                path, f'the data file {data_path} does not exist',
+                path,
+                f'the data file {data_path} does not exist',
                 field='ElementDataFile')
         with open(data_path, 'rb') as f:
             payload = f.read()
@@ -114,8 +120,7 @@ def read_metaimage(path: str) -> Tuple[np.ndarray, Tuple[float, ...]]:
         try:
             payload = zlib.decompress(payload)
         except zlib.error as e:
-            raise DatasetFormatError(data_path,
-                                     f'corrupt zlib data ({e})')
+            raise DatasetFormatError(data_path, f'corrupt zlib data ({e})')
     expected = int(np.prod(dims)) * dtype.itemsize
     if len(payload) != expected:
         raise DatasetFormatError(

@@ -30,11 +30,13 @@ VIEWS = ('2CH', '4CH')
 
 
 def _patient_params(rng):
-    ef_target = float(rng.choice([rng.uniform(0.55, 0.68),
-                                  rng.uniform(0.30, 0.50)], p=[0.6, 0.4]))
+    ef_target = float(
+        rng.choice([rng.uniform(0.55, 0.68),
+                    rng.uniform(0.30, 0.50)],
+                   p=[0.6, 0.4]))
     return dict(
-        length=float(rng.uniform(72, 92)),      # apex-base, mm
-        diameter=float(rng.uniform(40, 52)),    # at mid-cavity, mm
+        length=float(rng.uniform(72, 92)),  # apex-base, mm
+        diameter=float(rng.uniform(40, 52)),  # at mid-cavity, mm
         wall=float(rng.uniform(8, 13)),
         apex_depth=float(rng.uniform(14, 24)),
         la_len=float(rng.uniform(34, 44)),
@@ -43,8 +45,8 @@ def _patient_params(rng):
         k_s=float(rng.uniform(0.06, 0.13)),
         k_la=float(rng.uniform(0.10, 0.20)),
         nb_frame=int(rng.integers(12, 21)),
-        quality=str(rng.choice(['Good', 'Medium', 'Poor'],
-                               p=[0.35, 0.46, 0.19])),
+        quality=str(
+            rng.choice(['Good', 'Medium', 'Poor'], p=[0.35, 0.46, 0.19])),
         age=int(rng.integers(25, 90)),
         sex=str(rng.choice(['M', 'F'])),
     )
@@ -53,8 +55,8 @@ def _patient_params(rng):
 def _half_width(s, length, diameter):
     """Cavity half-width (mm) at axial position ``s`` (0 apex, L base)."""
     z = np.clip(s / length, 0, 1)
-    return diameter / 2 * np.sqrt(np.clip(z * (2 - z), 0, 1)) * (1 - 0.12 * z
-                                                                   ** 2)
+    return diameter / 2 * np.sqrt(np.clip(z *
+                                          (2 - z), 0, 1)) * (1 - 0.12 * z**2)
 
 
 def _labels_in_axis_frame(s, r, p, view):
@@ -70,8 +72,8 @@ def _labels_in_axis_frame(s, r, p, view):
     myo = (s >= -wall) & (s <= L) & (np.abs(r) <= hw_out) & ~cavity
     # left atrium: ellipse beyond the base
     la_c = L + 2.0 + p['la_len'] / 2
-    la = (((s - la_c) / (p['la_len'] / 2))**2 +
-          (r / (p['la_width'] / 2))**2) <= 1
+    la = (((s - la_c) / (p['la_len'] / 2))**2 + (r /
+                                                 (p['la_width'] / 2))**2) <= 1
     la &= s > L + 1.0
     if view == '4CH':
         # right ventricle and atrium: dark pools on the left of the image
@@ -126,9 +128,9 @@ def render_camus_view(rng, p, view, shape=(384, 256), spacing=(0.4, 0.6)):
     H, W = shape
     sy, sx = spacing
     tilt = np.radians(rng.uniform(-8, 8))
-    axis = np.array([np.cos(tilt), np.sin(tilt)])          # (dy, dx)
+    axis = np.array([np.cos(tilt), np.sin(tilt)])  # (dy, dx)
     perp = np.array([-axis[1], axis[0]])
-    apex_img = np.array([0.0, W * sx / 2])                  # transducer, mm
+    apex_img = np.array([0.0, W * sx / 2])  # transducer, mm
     lv_apex = apex_img + axis * p['apex_depth']
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
     py, px = (yy + 0.5) * sy, (xx + 0.5) * sx
@@ -147,21 +149,29 @@ def render_camus_view(rng, p, view, shape=(384, 256), spacing=(0.4, 0.6)):
         s_x, r_x = _backward_map(s, r, p, c)
         lab, ech = _labels_in_axis_frame(s_x, r_x, p, view)
         # material point back in pixel coordinates, to sample speckle there
-        mat = lv_apex[None, None] + s_x[..., None] * axis + r_x[...,
-                                                               None] * perp
+        mat = lv_apex[None,
+                      None] + s_x[..., None] * axis + r_x[..., None] * perp
         my = (mat[..., 0] / sy - 0.5).astype(np.float32)
         mx = (mat[..., 1] / sx - 0.5).astype(np.float32)
-        moving = cv2.remap(scat, mx, my, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REFLECT101)
-        img = form_bmode(moving, ech, (0.9, 1.6), depth_mm=depth,
-                         attenuation_db_per_mm=0.08, tgc_fraction=0.5,
-                         dynamic_range_db=40, rng=rng, noise_level=0.01)
+        moving = cv2.remap(
+            scat, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+        img = form_bmode(
+            moving,
+            ech, (0.9, 1.6),
+            depth_mm=depth,
+            attenuation_db_per_mm=0.08,
+            tgc_fraction=0.5,
+            dynamic_range_db=40,
+            rng=rng,
+            noise_level=0.01)
         img[~fan] = 0
         lab[~fan] = 0
         frames.append(img)
         labels.append(lab)
-    return dict(frames=np.stack(frames), labels=np.stack(labels),
-                spacing=(float(sy), float(sx)))
+    return dict(
+        frames=np.stack(frames),
+        labels=np.stack(labels),
+        spacing=(float(sy), float(sx)))
 
 
 def make_camus_phantom(out_dir: str,
@@ -212,10 +222,14 @@ def make_camus_phantom(out_dir: str,
         pdir = osp.join(root, pid)
         os.makedirs(pdir, exist_ok=True)
         p = _patient_params(rng)
-        views = {v: render_camus_view(rng, p, v, shape, spacing)
-                 for v in VIEWS}
-        lv = {v: (views[v]['labels'][0] == 1, views[v]['labels'][-1] == 1)
-              for v in VIEWS}
+        views = {
+            v: render_camus_view(rng, p, v, shape, spacing)
+            for v in VIEWS
+        }
+        lv = {
+            v: (views[v]['labels'][0] == 1, views[v]['labels'][-1] == 1)
+            for v in VIEWS
+        }
         clinical = biplane_ef(lv['4CH'][0], lv['4CH'][1], lv['2CH'][0],
                               lv['2CH'][1], views['4CH']['spacing'],
                               views['2CH']['spacing'])
@@ -227,20 +241,26 @@ def make_camus_phantom(out_dir: str,
             sp3 = (1.0, ) + sp2
             stem = osp.join(pdir, f'{pid}_{v}')
             for inst, idx in (('ED', 0), ('ES', T - 1)):
-                save_medical_image(f'{stem}_{inst}{ext}',
-                                   data['frames'][idx], sp2)
+                save_medical_image(f'{stem}_{inst}{ext}', data['frames'][idx],
+                                   sp2)
                 save_medical_image(f'{stem}_{inst}_gt{ext}',
                                    data['labels'][idx], sp2)
             save_medical_image(f'{stem}_{seq_name}{ext}', data['frames'], sp3)
-            save_medical_image(f'{stem}_half_sequence_gt{ext}',
-                               data['labels'], sp3)
+            save_medical_image(f'{stem}_half_sequence_gt{ext}', data['labels'],
+                               sp3)
             write_camus_info(
                 osp.join(pdir, f'Info_{v}.cfg'),
-                dict(ED=1, ES=T, NbFrame=T, Sex=p['sex'], Age=p['age'],
-                     ImageQuality=p['quality'], EF=round(clinical['EF'], 2),
-                     LVedv=round(clinical['EDV'], 2),
-                     LVesv=round(clinical['ESV'], 2),
-                     FrameRate=round(frame_rate, 1)))
+                dict(
+                    ED=1,
+                    ES=T,
+                    NbFrame=T,
+                    Sex=p['sex'],
+                    Age=p['age'],
+                    ImageQuality=p['quality'],
+                    EF=round(clinical['EF'], 2),
+                    LVedv=round(clinical['EDV'], 2),
+                    LVesv=round(clinical['ESV'], 2),
+                    FrameRate=round(frame_rate, 1)))
         records.append(dict(patient=pid, **clinical))
     # official-style split (shuffled ids), 80/10/10
     order = [patients[i] for i in rng.permutation(num)]
@@ -253,8 +273,7 @@ def make_camus_phantom(out_dir: str,
     }
     split_dir = osp.join(out_dir, 'database_split')
     for name, ids in split.items():
-        atomic_write_text(osp.join(split_dir, f'subgroup_{name}.txt'),
-                          ''.join(i + '\n' for i in ids))
+        atomic_write_text(
+            osp.join(split_dir, f'subgroup_{name}.txt'),
+            ''.join(i + '\n' for i in ids))
     return dict(root=root, patients=patients, split=split, clinical=records)
-
-

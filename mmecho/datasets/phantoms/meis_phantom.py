@@ -40,9 +40,9 @@ TRUTH_FILE = 'truth_measurements.csv'
 CYCLES_FILE = 'truth_cycles.csv'
 
 IMG_W, IMG_H = 1024, 768
-STRIP_TOP, STRIP_BOTTOM = 342, 730      # rows of the M-mode panel
-STRIP_LEFT, STRIP_RIGHT = 60, 930       # columns of the M-mode panel
-SCALE_X = 945                           # depth ticks column
+STRIP_TOP, STRIP_BOTTOM = 342, 730  # rows of the M-mode panel
+STRIP_LEFT, STRIP_RIGHT = 60, 930  # columns of the M-mode panel
+SCALE_X = 945  # depth ticks column
 
 
 def _wave(phase: np.ndarray, ts: float) -> np.ndarray:
@@ -53,13 +53,12 @@ def _wave(phase: np.ndarray, ts: float) -> np.ndarray:
     sys_ = phase < ts
     w[sys_] = 0.5 * (1 - np.cos(np.pi * phase[sys_] / ts))
     fill = (phase >= ts) & (phase < ts + tf)
-    w[fill] = 0.15 + 0.85 * 0.5 * (1 + np.cos(np.pi *
-                                             (phase[fill] - ts) / tf))
+    w[fill] = 0.15 + 0.85 * 0.5 * (1 + np.cos(np.pi * (phase[fill] - ts) / tf))
     dia = phase >= ts + tf
     # diastasis at 0.15 then the atrial kick brings it to 0 at the next ED
     rest = (phase[dia] - ts - tf) / max(1 - ts - tf, 1e-6)
-    w[dia] = 0.15 * np.where(rest < 0.6, 1.0,
-                             0.5 * (1 + np.cos(np.pi * (rest - 0.6) / 0.4)))
+    w[dia] = 0.15 * np.where(rest < 0.6, 1.0, 0.5 *
+                             (1 + np.cos(np.pi * (rest - 0.6) / 0.4)))
     return w
 
 
@@ -77,7 +76,8 @@ class _Timeline:
         n_cyc = self.cycle.max() - self.cycle.min() + 1
         self.amp = {
             int(k): float(rng.uniform(0.92, 1.08))
-            for k in range(self.cycle.min(), self.cycle.min() + n_cyc)
+            for k in range(self.cycle.min(),
+                           self.cycle.min() + n_cyc)
         }
         amp = np.array([self.amp[int(k)] for k in self.cycle])
         self.w = _wave(phase, ts) * amp
@@ -111,16 +111,19 @@ def _lv_geometry(params, w):
 
 def _av_geometry(params, w):
     p = params
-    shift = -p['excursion'] * w                  # anterior motion in systole
+    shift = -p['excursion'] * w  # anterior motion in systole
     ant_top = p['ant_top'] + shift
     ant_bot = ant_top + p['wall']
-    post_top = ant_bot + p['AoR']                # AoR lumen constant
+    post_top = ant_bot + p['AoR']  # AoR lumen constant
     post_bot = post_top + p['wall']
     la = p['LAd'] + (p['LAs'] - p['LAd']) * w
     la_bot = post_bot + la
     return dict(
-        ant_top=ant_top, ant_bot=ant_bot, post_top=post_top,
-        post_bot=post_bot, la_bot=la_bot)
+        ant_top=ant_top,
+        ant_bot=ant_bot,
+        post_top=post_top,
+        post_bot=post_bot,
+        la_bot=la_bot)
 
 
 def _sample_params(rng, kind):
@@ -131,28 +134,35 @@ def _sample_params(rng, kind):
         lvidd = float(np.clip(rng.normal(4.8, 0.45), 3.8, 5.8))
         fs = float(rng.uniform(0.25, 0.42))
         if abnormal:
-            if rng.random() < 0.5:              # hypertrophy
+            if rng.random() < 0.5:  # hypertrophy
                 ivsd = float(rng.uniform(1.3, 1.7))
                 lvpwd = float(rng.uniform(1.2, 1.6))
-            else:                                # dilated, poor function
+            else:  # dilated, poor function
                 lvidd = float(rng.uniform(6.0, 7.0))
                 fs = float(rng.uniform(0.10, 0.18))
         return dict(
-            IVSd=ivsd, LVPWd=lvpwd, LVIDd=lvidd,
+            IVSd=ivsd,
+            LVPWd=lvpwd,
+            LVIDd=lvidd,
             LVIDs=lvidd * (1 - fs),
             IVSs=ivsd * (1 + rng.uniform(0.3, 0.6)),
             LVPWs=lvpwd * (1 + rng.uniform(0.4, 0.8)),
-            y2d=float(rng.uniform(3.0, 4.0)), abnormal=abnormal)
+            y2d=float(rng.uniform(3.0, 4.0)),
+            abnormal=abnormal)
     aor = float(np.clip(rng.normal(3.0, 0.3), 2.3, 3.8))
     lad = float(np.clip(rng.normal(2.6, 0.3), 1.9, 3.3))
     las = lad * rng.uniform(1.15, 1.35)
     if abnormal:
-        las = float(rng.uniform(4.3, 5.2))       # dilated atrium
+        las = float(rng.uniform(4.3, 5.2))  # dilated atrium
         lad = las / rng.uniform(1.1, 1.3)
     return dict(
-        AoR=aor, LAd=lad, LAs=las, wall=float(rng.uniform(0.2, 0.3)),
+        AoR=aor,
+        LAd=lad,
+        LAs=las,
+        wall=float(rng.uniform(0.2, 0.3)),
         ant_top=float(rng.uniform(3.0, 3.8)),
-        excursion=float(rng.uniform(0.6, 1.1)), abnormal=abnormal)
+        excursion=float(rng.uniform(0.6, 1.1)),
+        abnormal=abnormal)
 
 
 def _bands_to_echogenicity(depth_cm, bands):
@@ -165,7 +175,9 @@ def _bands_to_echogenicity(depth_cm, bands):
     return ech
 
 
-def _polygon(top_px: np.ndarray, bot_px: np.ndarray, x0: int,
+def _polygon(top_px: np.ndarray,
+             bot_px: np.ndarray,
+             x0: int,
              step: int = 2) -> List[float]:
     """A closed polygon following ``top_px`` left to right and ``bot_px``
     back, sampled every ``step`` columns (pixel-edge coordinates)."""
@@ -213,17 +225,15 @@ def _draw_overlays(img, rng, cm_per_px, timeline, kind, depth_cm_total):
         if y > STRIP_BOTTOM:
             break
         length = 10 if cm % 2 == 0 else 5
-        cv2.line(img, (SCALE_X, y), (SCALE_X + length, y), (255, 255, 255),
-                 1)
+        cv2.line(img, (SCALE_X, y), (SCALE_X + length, y), (255, 255, 255), 1)
         if cm % 2 == 0:
             cv2.putText(img, str(cm), (SCALE_X + 14, y + 5),
                         cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
                         cv2.LINE_AA)
     cv2.putText(img, f'{depth_cm_total:.0f} cm', (10, 40),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
-                cv2.LINE_AA)
-    cv2.putText(img, f'M-mode {kind}', (10, 20), cv2.FONT_HERSHEY_SIMPLEX,
-                0.5, (255, 255, 255), 1, cv2.LINE_AA)
+                cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    cv2.putText(img, f'M-mode {kind}', (10, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                (255, 255, 255), 1, cv2.LINE_AA)
     cv2.rectangle(img, (STRIP_LEFT - 1, STRIP_TOP - 1),
                   (STRIP_RIGHT, STRIP_BOTTOM), (90, 90, 90), 1)
 
@@ -248,11 +258,11 @@ def render_meis_image(rng: np.random.Generator, kind: str) -> Dict:
         g0 = _lv_geometry(params, 0.0)
         bands = [
             (np.full(n_cols, 0.3), np.full(n_cols, 1.1), 0.9),
-            (np.full(n_cols, 1.1), g['y1'] - 0.05, 0.004),    # RV blood
-            (g['y1'], g['y2'], 0.35),                          # IVS
-            (g['y2'], g['y3'], 0.002),                         # LV blood
-            (g['y3'], g['y4'], 0.4),                           # LVPW
-            (g['y4'], g['y4'] + 0.35, 1.6),                    # pericardium
+            (np.full(n_cols, 1.1), g['y1'] - 0.05, 0.004),  # RV blood
+            (g['y1'], g['y2'], 0.35),  # IVS
+            (g['y2'], g['y3'], 0.002),  # LV blood
+            (g['y3'], g['y4'], 0.4),  # LVPW
+            (g['y4'], g['y4'] + 0.35, 1.6),  # pericardium
         ]
         ref = (g['y2'] + g['y3']) / 2 - (g0['y2'] + g0['y3']) / 2
     else:
@@ -288,13 +298,18 @@ def render_meis_image(rng: np.random.Generator, kind: str) -> Dict:
     fade = np.exp(-((depth_cm[:, :1] - centre) / 4.0)**4)
     map_y = (np.arange(n_rows)[:, None] + 100 -
              fade * ref[None] / cm_per_px).astype(np.float32)
-    map_x = np.broadcast_to(np.arange(n_cols, dtype=np.float32)[None],
-                            (n_rows, n_cols))
+    map_x = np.broadcast_to(
+        np.arange(n_cols, dtype=np.float32)[None], (n_rows, n_cols))
     moving = cv2.remap(scat, map_x, map_y, cv2.INTER_LINEAR)
     strip = form_bmode(
-        moving, ech, (1.2, 0.8), depth_mm=depth_cm * 10,
-        attenuation_db_per_mm=0.06, tgc_fraction=0.6, dynamic_range_db=50,
-        gain_db=float(rng.uniform(-3, 3)), rng=rng)
+        moving,
+        ech, (1.2, 0.8),
+        depth_mm=depth_cm * 10,
+        attenuation_db_per_mm=0.06,
+        tgc_fraction=0.6,
+        dynamic_range_db=50,
+        gain_db=float(rng.uniform(-3, 3)),
+        rng=rng)
 
     img = np.zeros((IMG_H, IMG_W, 3), np.uint8)
     img[STRIP_TOP:STRIP_BOTTOM, STRIP_LEFT:STRIP_RIGHT] = strip[..., None]
@@ -324,9 +339,12 @@ def render_meis_image(rng: np.random.Generator, kind: str) -> Dict:
             gd = _lv_geometry(params, 0.0)
             gs = _lv_geometry(params, amp)
             row.update(
-                IVSd=gd['y2'] - gd['y1'], LVIDd=gd['y3'] - gd['y2'],
-                LVPWd=gd['y4'] - gd['y3'], IVSs=gs['y2'] - gs['y1'],
-                LVIDs=gs['y3'] - gs['y2'], LVPWs=gs['y4'] - gs['y3'])
+                IVSd=gd['y2'] - gd['y1'],
+                LVIDd=gd['y3'] - gd['y2'],
+                LVPWd=gd['y4'] - gd['y3'],
+                IVSs=gs['y2'] - gs['y1'],
+                LVIDs=gs['y3'] - gs['y2'],
+                LVPWs=gs['y4'] - gs['y3'])
         else:
             gd = _av_geometry(params, 0.0)
             gs = _av_geometry(params, amp)
@@ -335,8 +353,12 @@ def render_meis_image(rng: np.random.Generator, kind: str) -> Dict:
                 LA=gs['la_bot'] - gs['post_bot'])
         cycles.append(row)
     return dict(
-        image=img, anns=anns, cycles=cycles, cm_per_px=cm_per_px,
-        heart_rate_bpm=hr, abnormal=params['abnormal'])
+        image=img,
+        anns=anns,
+        cycles=cycles,
+        cm_per_px=cm_per_px,
+        heart_rate_bpm=hr,
+        abnormal=params['abnormal'])
 
 
 def make_meis_phantom(out_dir: str,
@@ -403,30 +425,39 @@ def make_meis_phantom(out_dir: str,
             xs, ys = np.array(poly[0::2]), np.array(poly[1::2])
             x0, y0 = float(xs.min()), float(ys.min())
             w, h = float(xs.max() - x0), float(ys.max() - y0)
-            area = float(cv2.contourArea(
-                np.stack([xs, ys], 1).astype(np.float32)))
+            area = float(
+                cv2.contourArea(np.stack([xs, ys], 1).astype(np.float32)))
             splits[split]['annotations'].append(
-                dict(id=ann_id, image_id=image_id,
-                     category_id=cat_id[name], segmentation=[poly],
-                     area=round(area, 2), bbox=[round(v, 2) for v in
-                                                (x0, y0, w, h)],
-                     iscrowd=0))
+                dict(
+                    id=ann_id,
+                    image_id=image_id,
+                    category_id=cat_id[name],
+                    segmentation=[poly],
+                    area=round(area, 2),
+                    bbox=[round(v, 2) for v in (x0, y0, w, h)],
+                    iscrowd=0))
             ann_id += 1
         keys = LV_INDICATORS if kind == 'LV' else AV_INDICATORS
-        row = dict(image=file_name, exam=stem.split('_')[0], split=split,
-                   type=kind, cm_per_px=f'{r["cm_per_px"]:.6f}',
-                   heart_rate_bpm=f'{r["heart_rate_bpm"]:.1f}',
-                   n_cycles=len(r['cycles']),
-                   abnormal=int(r['abnormal']))
+        row = dict(
+            image=file_name,
+            exam=stem.split('_')[0],
+            split=split,
+            type=kind,
+            cm_per_px=f'{r["cm_per_px"]:.6f}',
+            heart_rate_bpm=f'{r["heart_rate_bpm"]:.1f}',
+            n_cycles=len(r['cycles']),
+            abnormal=int(r['abnormal']))
         for key in LV_INDICATORS + AV_INDICATORS:
             vals = [c[key] for c in r['cycles'] if key in c]
-            row[key] = f'{np.mean(vals):.4f}' if (key in keys
-                                                    and vals) else ''
+            row[key] = f'{np.mean(vals):.4f}' if (key in keys and vals) else ''
         truth_rows.append(row)
         for c in r['cycles']:
-            crow = dict(image=file_name, type=kind, cycle=c['cycle'],
-                        ed_col=f'{c["ed_col"]:.2f}',
-                        es_col=f'{c["es_col"]:.2f}')
+            crow = dict(
+                image=file_name,
+                type=kind,
+                cycle=c['cycle'],
+                ed_col=f'{c["ed_col"]:.2f}',
+                es_col=f'{c["es_col"]:.2f}')
             for key in keys:
                 crow[key] = f'{c[key]:.4f}'
             cycle_rows.append(crow)
@@ -435,15 +466,18 @@ def make_meis_phantom(out_dir: str,
         path = osp.join(out_dir, f'Allmode_{split}.json')
         atomic_write_text(path, json.dumps(coco))
         paths[split] = path
-    fields = ['image', 'exam', 'split', 'type', 'cm_per_px',
-              'heart_rate_bpm', 'n_cycles', 'abnormal', *LV_INDICATORS,
-              *AV_INDICATORS]
-    paths['truth'] = _write_csv(osp.join(out_dir, TRUTH_FILE), fields,
-                                truth_rows)
-    cfields = ['image', 'type', 'cycle', 'ed_col', 'es_col', *LV_INDICATORS,
-               *AV_INDICATORS]
-    paths['cycles'] = _write_csv(osp.join(out_dir, CYCLES_FILE), cfields,
-                                 cycle_rows)
+    fields = [
+        'image', 'exam', 'split', 'type', 'cm_per_px', 'heart_rate_bpm',
+        'n_cycles', 'abnormal', *LV_INDICATORS, *AV_INDICATORS
+    ]
+    paths['truth'] = _write_csv(
+        osp.join(out_dir, TRUTH_FILE), fields, truth_rows)
+    cfields = [
+        'image', 'type', 'cycle', 'ed_col', 'es_col', *LV_INDICATORS,
+        *AV_INDICATORS
+    ]
+    paths['cycles'] = _write_csv(
+        osp.join(out_dir, CYCLES_FILE), cfields, cycle_rows)
     return paths
 
 

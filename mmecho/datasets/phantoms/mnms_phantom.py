@@ -30,22 +30,49 @@ from ..io import save_medical_image
 INFO_FILE = 'mnms_dataset_info.csv'
 VENDORS = {
     # name, centre, in-plane mm, (blood, myo, background), noise sd, bias
-    'A': dict(name='Siemens', centre=1, spacing=1.25,
-              contrast=(0.85, 0.30, 0.45), noise=0.03, bias=0.15),
-    'B': dict(name='Philips', centre=2, spacing=1.40,
-              contrast=(0.95, 0.25, 0.35), noise=0.05, bias=0.25),
-    'C': dict(name='GE', centre=4, spacing=1.30,
-              contrast=(0.70, 0.35, 0.55), noise=0.07, bias=0.30),
-    'D': dict(name='Canon', centre=5, spacing=1.20,
-              contrast=(0.80, 0.20, 0.25), noise=0.04, bias=0.35),
+    'A':
+    dict(
+        name='Siemens',
+        centre=1,
+        spacing=1.25,
+        contrast=(0.85, 0.30, 0.45),
+        noise=0.03,
+        bias=0.15),
+    'B':
+    dict(
+        name='Philips',
+        centre=2,
+        spacing=1.40,
+        contrast=(0.95, 0.25, 0.35),
+        noise=0.05,
+        bias=0.25),
+    'C':
+    dict(
+        name='GE',
+        centre=4,
+        spacing=1.30,
+        contrast=(0.70, 0.35, 0.55),
+        noise=0.07,
+        bias=0.30),
+    'D':
+    dict(
+        name='Canon',
+        centre=5,
+        spacing=1.20,
+        contrast=(0.80, 0.20, 0.25),
+        noise=0.04,
+        bias=0.35),
 }
-SPLITS = (('Training/Labeled', ('A', 'B')), ('Validation', ('A', 'B', 'C',
-                                                             'D')),
-          ('Testing', ('A', 'B', 'C', 'D')))
+SPLITS = (('Training/Labeled', ('A', 'B')),
+          ('Validation', ('A', 'B', 'C', 'D')), ('Testing', ('A', 'B', 'C',
+                                                             'D')))
 
 
-def render_mnms_subject(rng, vendor: str, size_mm: float = 200.0,
-                        slices: int = 8, frames: int = 12) -> Dict:
+def render_mnms_subject(rng,
+                        vendor: str,
+                        size_mm: float = 200.0,
+                        slices: int = 8,
+                        frames: int = 12) -> Dict:
     """Render one subject. Returns ``image`` and ``label`` ``(T, Z, H, W)``
     (label zero except at ED/ES), ``spacing`` ``(dt, dz, dy, dx)``,
     ``ed``, ``es`` (0-based)."""
@@ -88,13 +115,13 @@ def render_mnms_subject(rng, vendor: str, size_mm: float = 200.0,
             img = ndimage.gaussian_filter(img, 0.7)
             img = img * bias
             noise = rng.normal(0, v['noise'], (2, n, n))
-            img = np.hypot(img + noise[0], noise[1])      # Rician
+            img = np.hypot(img + noise[0], noise[1])  # Rician
             image[t, z] = img
             if t in (ed, es):
                 label[t, z] = lab
     image = np.clip(image / image.max() * 4000, 0, 65535).astype(np.int16)
-    return dict(image=image, label=label, ed=ed, es=es,
-                spacing=(1.0, 9.0, sp, sp))
+    return dict(
+        image=image, label=label, ed=ed, es=es, spacing=(1.0, 9.0, sp, sp))
 
 
 def make_mnms_phantom(out_dir: str, num: int = 8, seed: int = 0) -> Dict:
@@ -112,10 +139,12 @@ def make_mnms_phantom(out_dir: str, num: int = 8, seed: int = 0) -> Dict:
             subject = render_mnms_subject(rng, vendor)
             sdir = osp.join(out_dir, split, code)
             os.makedirs(sdir, exist_ok=True)
-            save_medical_image(osp.join(sdir, f'{code}_sa.nii.gz'),
-                               subject['image'], subject['spacing'])
-            save_medical_image(osp.join(sdir, f'{code}_sa_gt.nii.gz'),
-                               subject['label'], subject['spacing'])
+            save_medical_image(
+                osp.join(sdir, f'{code}_sa.nii.gz'), subject['image'],
+                subject['spacing'])
+            save_medical_image(
+                osp.join(sdir, f'{code}_sa_gt.nii.gz'), subject['label'],
+                subject['spacing'])
             rows.append({
                 'External code': code,
                 'VendorName': VENDORS[vendor]['name'],

@@ -26,9 +26,12 @@ def sample_field(field: np.ndarray, map_y: np.ndarray,
                  map_x: np.ndarray) -> np.ndarray:
     """Bilinearly sample ``field`` (H, W[, C]) at float pixel coordinates
     ``(map_y, map_x)`` (each of the output shape); outside -> reflected."""
-    return cv2.remap(field, map_x.astype(np.float32), map_y.astype(np.float32),
-                     interpolation=cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT101)
+    return cv2.remap(
+        field,
+        map_x.astype(np.float32),
+        map_y.astype(np.float32),
+        interpolation=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REFLECT101)
 
 
 def form_bmode(scatterers: np.ndarray,
@@ -65,8 +68,8 @@ def form_bmode(scatterers: np.ndarray,
     amp = np.sqrt(np.maximum(echogenicity, 0)).astype(np.float32)
     field = scatterers * amp[..., None]
     sy, sx = psf_sigma_px
-    field = cv2.GaussianBlur(field, (0, 0), sigmaX=max(sx, 1e-3),
-                             sigmaY=max(sy, 1e-3))
+    field = cv2.GaussianBlur(
+        field, (0, 0), sigmaX=max(sx, 1e-3), sigmaY=max(sy, 1e-3))
     env = np.sqrt(field[..., 0]**2 + field[..., 1]**2)
     if rng is not None and noise_level > 0:
         noise = rng.standard_normal((*env.shape, 2)).astype(np.float32)
@@ -82,11 +85,13 @@ def form_bmode(scatterers: np.ndarray,
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def sector_mask(shape: Tuple[int, int],
-                apex_xy: Tuple[float, float],
-                half_angle_deg: float,
-                max_radius_px: float,
-                spacing_yx: Tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+def sector_mask(
+    shape: Tuple[int, int],
+    apex_xy: Tuple[float, float],
+    half_angle_deg: float,
+    max_radius_px: float,
+    spacing_yx: Tuple[float, float] = (1.0, 1.0)
+) -> np.ndarray:
     """Boolean ``(H, W)`` mask of a fan (apical view sector) with its apex at
     ``apex_xy`` (pixels), opening downwards; angles in physical space."""
     h, w = shape

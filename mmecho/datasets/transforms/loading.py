@@ -144,5 +144,6 @@ class CheckImageShape(BaseTransform):
             raise DatasetFormatError(
                 results['img_path'], f'image is {w}x{h} (WxH) but the '
                 f'annotation file declares {want[1]}x{want[0]}; masks would '
-                'not match the image', field='height/width')
+                'not match the image',
+                field='height/width')
         return results

@@ -70,8 +70,7 @@ class RandomPlacePad(BaseTransform):
         if results.get('gt_bboxes', None) is not None:
             results['gt_bboxes'].translate_([left, top])
         if results.get('gt_masks', None) is not None:
-            results['gt_masks'] = results['gt_masks'].expand(
-                ch, cw, top, left)
+            results['gt_masks'] = results['gt_masks'].expand(ch, cw, top, left)
         if results.get('gt_seg_map', None) is not None:
             seg = np.full((ch, cw), 255, dtype=results['gt_seg_map'].dtype)
             seg[top:top + h, left:left + w] = results['gt_seg_map']

@@ -18,8 +18,12 @@ class EchoSegVisualizationHook(SegVisualizationHook):
     and frame.
     """
 
-    def _after_iter(self, runner, batch_idx: int, data_batch: dict,
-                    outputs: Sequence, mode: str = 'val') -> None:
+    def _after_iter(self,
+                    runner,
+                    batch_idx: int,
+                    data_batch: dict,
+                    outputs: Sequence,
+                    mode: str = 'val') -> None:
         if self.draw is False or mode == 'train':
             return
         if not self.every_n_inner_iters(batch_idx, self.interval):
@@ -40,5 +44,9 @@ class EchoSegVisualizationHook(SegVisualizationHook):
                 if meta.get(key) is not None:
                     name += f'_{key[0]}{meta[key]}'
             self._visualizer.add_datasample(
-                f'{mode}_{name}', img, data_sample=output, show=self.show,
-                wait_time=self.wait_time, step=runner.iter)
+                f'{mode}_{name}',
+                img,
+                data_sample=output,
+                show=self.show,
+                wait_time=self.wait_time,
+                step=runner.iter)

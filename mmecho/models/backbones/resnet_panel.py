@@ -21,8 +21,8 @@ class PanelBottleneck(Bottleneck):
     def __init__(self, inplanes: int, planes: int, **kwargs) -> None:
         kwargs.update(stride=1, downsample=None)
         super().__init__(inplanes, planes, **kwargs)
-        self.panel = Panel(inplanes, planes * self.expansion, stride=2,
-                           global_attention=True)
+        self.panel = Panel(
+            inplanes, planes * self.expansion, stride=2, global_attention=True)
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.relu(self.norm1(self.conv1(x)))

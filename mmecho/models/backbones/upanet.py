@@ -22,7 +22,10 @@ class UPABlock(nn.Module):
     Panel, output ``concat(x, sc + panel)``: (N, C_in + g, H, W).
     """
 
-    def __init__(self, in_channels: int, channels: int, stride: int,
+    def __init__(self,
+                 in_channels: int,
+                 channels: int,
+                 stride: int,
                  global_attention: bool = False) -> None:
         super().__init__()
         self.dense = stride == 1

@@ -26,8 +26,8 @@ from mmdet.models.dense_heads import YOLACTHead
 from mmdet.models.task_modules.assigners import (ATSSAssigner,
                                                  DynamicSoftLabelAssigner,
                                                  SimOTAAssigner)
-from mmdet.models.utils import unmap
 from mmdet.models.task_modules.prior_generators import anchor_inside_flags
+from mmdet.models.utils import unmap
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -65,12 +65,16 @@ class MaYOLACTHead(YOLACTHead):
     def _init_layers(self) -> None:
         super()._init_layers()
         if self.coeff_kernel_size == 1:
-            self.conv_coeff = nn.Conv2d(
-                self.feat_channels, self.num_base_priors * self.num_protos, 1)
+            self.conv_coeff = nn.Conv2d(self.feat_channels,
+                                        self.num_base_priors * self.num_protos,
+                                        1)
 
     # --- assignment ----------------------------------------------------
-    def loss_by_feat(self, cls_scores: List[Tensor], bbox_preds: List[Tensor],
-                     coeff_preds: List[Tensor], batch_gt_instances,
+    def loss_by_feat(self,
+                     cls_scores: List[Tensor],
+                     bbox_preds: List[Tensor],
+                     coeff_preds: List[Tensor],
+                     batch_gt_instances,
                      batch_img_metas: List[dict],
                      batch_gt_instances_ignore=None) -> dict:
         kind = self._score_kind()
@@ -97,12 +101,13 @@ class MaYOLACTHead(YOLACTHead):
         num_imgs = len(batch_img_metas)
         sizes = [s.shape[-2:] for s in cls_scores]
         anchors = torch.cat(
-            self.prior_generator.grid_priors(sizes, device=cls_scores[0].device))
+            self.prior_generator.grid_priors(
+                sizes, device=cls_scores[0].device))
         points = []
         for size, stride in zip(sizes, self.prior_generator.strides):
             n = size[0] * size[1] * self.num_base_priors
-            points.append(anchors.new_tensor([stride[0], stride[1]]).expand(
-                n, 2))
+            points.append(
+                anchors.new_tensor([stride[0], stride[1]]).expand(n, 2))
         strides = torch.cat(points)
         centres = (anchors[:, :2] + anchors[:, 2:]) / 2
         priors = torch.cat([centres, strides], dim=1)  # (N, 4) cx cy sx sy
@@ -148,28 +153,34 @@ class MaYOLACTHead(YOLACTHead):
                 priors=priors[inside_flags],
                 bboxes=boxes[inside_flags],
                 scores=scores[inside_flags])
-            if gt_masks is not None and isinstance(
-                    self.assigner, DynamicSoftLabelAssigner):
+            if gt_masks is not None and isinstance(self.assigner,
+                                                   DynamicSoftLabelAssigner):
                 # mmdet's RTMDet-Ins: centre prior from the mask's centroid
                 gt_for_assigner.masks = gt_masks.float()
         elif isinstance(self.assigner, ATSSAssigner):
             kwargs['num_level_priors'] = self._num_level_inside(
                 flat_anchors, inside_flags)
-        with bind_gt_masks(self.assigner, gt_masks if gt_masks is not None
-                           else anchors.new_zeros((0, 1, 1), dtype=torch.bool)):
+        with bind_gt_masks(
+                self.assigner,
+                gt_masks if gt_masks is not None else anchors.new_zeros(
+                    (0, 1, 1), dtype=torch.bool)):
             assign_result = self.assigner.assign(
                 pred_instances,
                 gt_instances=gt_for_assigner,
                 gt_instances_ignore=gt_instances_ignore,
                 **kwargs)
         # the sampler only needs priors; targets are encoded against anchors
-        sampling_result = self.sampler.sample(
-            assign_result, InstanceData(priors=anchors), gt_instances)
+        sampling_result = self.sampler.sample(assign_result,
+                                              InstanceData(priors=anchors),
+                                              gt_instances)
 
         num_valid = anchors.shape[0]
-        bbox_targets = anchors.new_zeros(num_valid, self.bbox_coder.encode_size)
-        bbox_weights = anchors.new_zeros(num_valid, self.bbox_coder.encode_size)
-        labels = anchors.new_full((num_valid, ), self.num_classes,
+        bbox_targets = anchors.new_zeros(num_valid,
+                                         self.bbox_coder.encode_size)
+        bbox_weights = anchors.new_zeros(num_valid,
+                                         self.bbox_coder.encode_size)
+        labels = anchors.new_full((num_valid, ),
+                                  self.num_classes,
                                   dtype=torch.long)
         label_weights = anchors.new_zeros(num_valid, dtype=torch.float)
         pos_inds = sampling_result.pos_inds

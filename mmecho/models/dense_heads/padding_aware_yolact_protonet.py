@@ -67,7 +67,9 @@ class PaddingAwareYOLACTProtonet(YOLACTProtonet):
             canvas = (pad_h, pad_w)
         canvas = (max(canvas[0], out_h), max(canvas[1], out_w))
         masks = F.interpolate(
-            mask_preds.unsqueeze(0), canvas, mode='bilinear',
+            mask_preds.unsqueeze(0),
+            canvas,
+            mode='bilinear',
             align_corners=False).squeeze(0)[:, :out_h, :out_w]
         masks = masks > cfg.mask_thr
         if cfg.mask_thr_binary < 0:

@@ -9,7 +9,6 @@ the residual of the attention.
 """
 from typing import Tuple
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -18,14 +17,22 @@ from torch import Tensor
 class BaseConv(nn.Sequential):
     """Conv (no bias) -> BatchNorm -> PReLU (one parameter, init 0.5)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
-                 stride: int = 1, padding: int = None) -> None:
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: int,
+                 stride: int = 1,
+                 padding: int = None) -> None:
         if padding is None:
             padding = (kernel_size - 1) // 2
         super().__init__(
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride,
-                      padding, bias=False), nn.BatchNorm2d(out_channels),
-            nn.PReLU(init=0.5))
+            nn.Conv2d(
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+                bias=False), nn.BatchNorm2d(out_channels), nn.PReLU(init=0.5))
 
 
 def _norm_act(channels: int) -> nn.Sequential:
@@ -40,8 +47,8 @@ def _even_size(x: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
     h, w = x.shape[-2:]
     if h % 2 == 0 and w % 2 == 0:
         return x, (h, w)
-    return F.interpolate(x, size=(h + h % 2, w + w % 2), mode='nearest'), (h,
-                                                                          w)
+    return F.interpolate(
+        x, size=(h + h % 2, w + w % 2), mode='nearest'), (h, w)
 
 
 class PanelAttention(nn.Module):
@@ -89,7 +96,10 @@ class Panel(nn.Module):
         the panel path (and back for stride 1).
     """
 
-    def __init__(self, in_channels: int, channels: int, stride: int = 1,
+    def __init__(self,
+                 in_channels: int,
+                 channels: int,
+                 stride: int = 1,
                  global_attention: bool = False) -> None:
         super().__init__()
         if stride not in (1, 2):
@@ -105,8 +115,8 @@ class Panel(nn.Module):
             self.pw = nn.Conv2d(c4, c4, 1, bias=False)
             self.norm_act = _norm_act(c4)
         else:
-            self.attention = (PanelAttention(channels)
-                              if global_attention else None)
+            self.attention = (
+                PanelAttention(channels) if global_attention else None)
             in_pw = channels if global_attention else c4
             self.pw = nn.Conv2d(in_pw, channels, 1, bias=False)
             self.norm_act = _norm_act(channels)

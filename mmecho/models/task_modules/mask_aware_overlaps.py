@@ -40,7 +40,9 @@ def mask_integral_images(masks: Tensor) -> Tensor:
         dtype = torch.float64
     g, h, w = masks.shape
     s = masks.new_zeros((g, h + 1, w + 1), dtype=dtype)
-    s[:, 1:, 1:] = masks.to(dtype).cumsum(1).cumsum(2)
+    rows = torch.cumsum(masks, 1, dtype=dtype)
+    torch.cumsum(rows, 2, out=rows)
+    s[:, 1:, 1:] = rows
     return s
 
 
