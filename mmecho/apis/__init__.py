@@ -1,7 +1,9 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 from .instance_inference import (forward_network, inference_instance_model,
                                  init_instance_model)
+from .mmode_measurer import MModeMeasurer
 
 __all__ = [
-    'forward_network', 'inference_instance_model', 'init_instance_model'
+    'forward_network', 'inference_instance_model', 'init_instance_model',
+    'MModeMeasurer'
 ]

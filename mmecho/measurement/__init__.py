@@ -1,8 +1,24 @@
 # Copyright (c) mmecho contributors. All rights reserved.
+from .agreement import agreement, bland_altman_figure
+from .cardiac_cycles import Cycle, estimate_period, find_cycles
+from .mmode_calibration import (find_mmode_strip, read_depth_scale,
+                                read_sidecar_cm_per_px)
+from .mmode_indices import (ase_cube_lv_mass, lv_derived_indices,
+                            teichholz_volume)
+from .mmode_measurement import (AV_INDICATORS, DERIVED, LV_INDICATORS,
+                                CycleMeasurement, MModeMeasurement, measure_av,
+                                measure_lv, measure_mmode)
+from .mmode_profiles import band_edges, fill_small_gaps, polygon_band_edges
 from .simpson import (biplane_ef, disc_diameters, simpson_biplane_volume,
                       simpson_single_plane_volume)
 
 __all__ = [
+    'agreement', 'bland_altman_figure', 'Cycle', 'estimate_period',
+    'find_cycles', 'find_mmode_strip', 'read_depth_scale',
+    'read_sidecar_cm_per_px', 'ase_cube_lv_mass', 'lv_derived_indices',
+    'teichholz_volume', 'AV_INDICATORS', 'DERIVED', 'LV_INDICATORS',
+    'CycleMeasurement', 'MModeMeasurement', 'measure_av', 'measure_lv',
+    'measure_mmode', 'band_edges', 'fill_small_gaps', 'polygon_band_edges',
     'biplane_ef', 'disc_diameters', 'simpson_biplane_volume',
     'simpson_single_plane_volume'
 ]

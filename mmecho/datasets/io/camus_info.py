@@ -8,7 +8,6 @@ from .errors import DatasetFormatError
 _INT_KEYS = ('ED', 'ES', 'NbFrame', 'Age')
 _FLOAT_KEYS = ('EF', 'LVedv', 'LVesv', 'LVef', 'FrameRate')
 
-
 InfoDict = Dict[str, Union[int, float, str]]
 
 
