@@ -4,17 +4,5 @@
 _base_ = [
     '../_base_/models/mayolact_upanet80.py',
     '../_base_/datasets/meis_instance.py', '../_base_/schedules/meis_22k.py',
-    '../_base_/default_runtime_det.py'
+    '../_base_/meis_runtime.py'
 ]
-
-epoch_iters = 169  # 1521 training images // batch 9
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(
-        type='CheckpointHook',
-        by_epoch=False,
-        interval=epoch_iters,
-        max_keep_ckpts=3,
-        save_best='coco/avg_mAP',  # (bbox mAP + segm mAP) / 2
-        rule='greater'))
-log_processor = dict(by_epoch=False)

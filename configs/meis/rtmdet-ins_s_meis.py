@@ -4,7 +4,7 @@
 # repository's "RTMDet" row was a YOLACT head on CSPDarknet instead.)
 _base_ = [
     '../_base_/datasets/meis_instance.py', '../_base_/schedules/meis_22k.py',
-    '../_base_/default_runtime_det.py'
+    '../_base_/meis_runtime.py'
 ]
 model = dict(
     type='RTMDet',
@@ -66,14 +66,3 @@ model = dict(
         nms=dict(type='nms', iou_threshold=0.6),
         max_per_img=100,
         mask_thr_binary=0.5))
-epoch_iters = 169
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(
-        type='CheckpointHook',
-        by_epoch=False,
-        interval=epoch_iters,
-        max_keep_ckpts=3,
-        save_best='coco/avg_mAP',
-        rule='greater'))
-log_processor = dict(by_epoch=False)

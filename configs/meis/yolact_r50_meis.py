@@ -3,17 +3,6 @@
 # and schedule, trained from scratch like the others.
 _base_ = [
     '../_base_/models/yolact_r50.py', '../_base_/datasets/meis_instance.py',
-    '../_base_/schedules/meis_22k.py', '../_base_/default_runtime_det.py'
+    '../_base_/schedules/meis_22k.py', '../_base_/meis_runtime.py'
 ]
 model = dict(data_preprocessor=dict(pad_size_divisor=32))
-epoch_iters = 169
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(
-        type='CheckpointHook',
-        by_epoch=False,
-        interval=epoch_iters,
-        max_keep_ckpts=3,
-        save_best='coco/avg_mAP',
-        rule='greater'))
-log_processor = dict(by_epoch=False)
