@@ -84,3 +84,4 @@ optim_wrapper = dict(optimizer=dict(lr=1e-2), clip_grad=dict(max_norm=10))
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+randomness = dict(seed=0)  # a reproducible demo
