@@ -19,7 +19,7 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) tools/dataset_converters/make_phantom.py meis data/meis_phantom --num 80 --seed 0
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR)
-	$(PY) tools/test.py $(DEMO_CFG) $(DEMO_DIR)/iter_400.pth --work-dir $(DEMO_DIR) --show-dir vis
+	$(PY) tools/test.py $(DEMO_CFG) $(DEMO_DIR)/iter_500.pth --work-dir $(DEMO_DIR) --show-dir vis
 
 lint: $(STAMP)
 	$(PY) -m flake8 mmecho tools tests configs || true

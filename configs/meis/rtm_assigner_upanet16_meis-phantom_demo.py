@@ -68,7 +68,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'Allmode_test.json')
 test_evaluator = val_evaluator
 
-max_iters = 400
+max_iters = 500
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
@@ -77,7 +77,7 @@ param_scheduler = [
         by_epoch=False,
         begin=0,
         end=max_iters,
-        milestones=[300],
+        milestones=[400],
         gamma=0.1)
 ]
 optim_wrapper = dict(optimizer=dict(lr=1e-2), clip_grad=dict(max_norm=10))
