@@ -144,7 +144,7 @@ class MaYOLACTHead(YOLACTHead):
         gt_for_assigner = InstanceData(
             bboxes=gt_instances.bboxes, labels=gt_instances.labels)
         gt_masks = None
-        if 'masks' in gt_instances and len(gt_instances) > 0:
+        if 'masks' in gt_instances:  # (G, H, W), G may be 0
             gt_masks = gt_instances.masks.to_tensor(
                 dtype=torch.bool, device=anchors.device)
         if id(img_meta) in self._assign_inputs:
@@ -160,10 +160,7 @@ class MaYOLACTHead(YOLACTHead):
         elif isinstance(self.assigner, ATSSAssigner):
             kwargs['num_level_priors'] = self._num_level_inside(
                 flat_anchors, inside_flags)
-        with bind_gt_masks(
-                self.assigner,
-                gt_masks if gt_masks is not None else anchors.new_zeros(
-                    (0, 1, 1), dtype=torch.bool)):
+        with bind_gt_masks(self.assigner, gt_masks):
             assign_result = self.assigner.assign(
                 pred_instances,
                 gt_instances=gt_for_assigner,

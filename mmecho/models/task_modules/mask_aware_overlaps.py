@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Iterator, Optional
 
 import torch
-from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
+from mmdet.structures.bbox import get_box_tensor
 from torch import Tensor
 
 from mmecho.registry import TASK_UTILS
@@ -72,7 +72,6 @@ def mask_aware_iou(boxes: Tensor,
     h, w = gt_masks.shape[-2:]
     if integral is None:
         integral = mask_integral_images(gt_masks)
-    box_iou = bbox_overlaps(boxes, gt_boxes)  # (N, G)
     area_a = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     area_b = (gt_boxes[:, 2] - gt_boxes[:, 0]) * (
         gt_boxes[:, 3] - gt_boxes[:, 1])
@@ -80,6 +79,7 @@ def mask_aware_iou(boxes: Tensor,
     rb = torch.min(boxes[:, None, 2:], gt_boxes[None, :, 2:])
     inter = (rb - lt).clamp(min=0).prod(-1)
     union = (area_a[:, None] + area_b[None] - inter).clamp(min=eps)
+    box_iou = inter / union  # (N, G), as mmdet's bbox_overlaps
 
     corners = boxes.detach().round().long()
     x1 = corners[:, 0].clamp(0, w)
