@@ -164,28 +164,10 @@ def write_overlay(out_dir, name, image, result, masks):
 
 
 def annotation_inputs(ann_file, image_dir):
-    """(name, image path, {class: (top, bottom) edges}) from COCO."""
-    from pycocotools.coco import COCO
-
-    from mmecho.datasets.io import DatasetFormatError
-    from mmecho.measurement import polygon_band_edges
-    coco = COCO(ann_file)
-    cats = {c['id']: c['name'] for c in coco.loadCats(coco.getCatIds())}
-    for img in coco.loadImgs(sorted(coco.getImgIds())):
-        masks = {}
-        for a in coco.loadAnns(coco.getAnnIds(imgIds=img['id'])):
-            name = cats[a['category_id']]
-            seg = a.get('segmentation')
-            if isinstance(seg, list) and seg:
-                masks[name] = polygon_band_edges(seg, img['width'])
-            elif seg:
-                masks[name] = coco.annToMask(a).astype(bool)
-            else:
-                raise DatasetFormatError(
-                    ann_file, f'annotation {a.get("id")} of image '
-                    f'{img["file_name"]} has no mask',
-                    field='segmentation')
-        yield img['file_name'], osp.join(image_dir, img['file_name']), masks
+    """(name, image path, {class: band}) from COCO."""
+    from mmecho.measurement import iter_coco_bands
+    for img, bands in iter_coco_bands(ann_file):
+        yield img['file_name'], osp.join(image_dir, img['file_name']), bands
 
 
 def edges_to_masks(masks, shape):

@@ -1,5 +1,6 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 from .agreement import agreement, bland_altman_figure
+from .annotation_bands import iter_coco_bands
 from .cardiac_cycles import Cycle, estimate_period, find_cycles
 from .mmode_calibration import (find_mmode_strip, read_depth_scale,
                                 read_sidecar_cm_per_px)
@@ -13,8 +14,8 @@ from .simpson import (biplane_ef, disc_diameters, simpson_biplane_volume,
                       simpson_single_plane_volume)
 
 __all__ = [
-    'agreement', 'bland_altman_figure', 'Cycle', 'estimate_period',
-    'find_cycles', 'find_mmode_strip', 'read_depth_scale',
+    'agreement', 'bland_altman_figure', 'iter_coco_bands', 'Cycle',
+    'estimate_period', 'find_cycles', 'find_mmode_strip', 'read_depth_scale',
     'read_sidecar_cm_per_px', 'ase_cube_lv_mass', 'lv_derived_indices',
     'teichholz_volume', 'AV_INDICATORS', 'DERIVED', 'LV_INDICATORS',
     'CycleMeasurement', 'MModeMeasurement', 'measure_av', 'measure_lv',

@@ -17,10 +17,9 @@ import time
 
 import cv2
 import numpy as np
-from pycocotools.coco import COCO
 
-from mmecho.measurement import (find_mmode_strip, measure_mmode,
-                                read_depth_scale)
+from mmecho.measurement import (find_mmode_strip, iter_coco_bands,
+                                measure_mmode, read_depth_scale)
 
 
 def parse_args():
@@ -37,18 +36,11 @@ def main():
     items = []
     for split in ('train', 'test'):
         ann = osp.join(args.root, f'Allmode_{split}.json')
-        if not osp.isfile(ann):
-            continue
-        coco = COCO(ann)
-        cats = {c['id']: c['name'] for c in coco.loadCats(coco.getCatIds())}
-        for img in coco.loadImgs(coco.getImgIds()):
-            anns = coco.loadAnns(coco.getAnnIds(imgIds=img['id']))
-            if anns:
-                items.append(
-                    (osp.join(args.root, 'raw_image', img['file_name']), {
-                        cats[a['category_id']]: coco.annToMask(a) > 0
-                        for a in anns
-                    }))
+        if osp.isfile(ann):
+            items += [(osp.join(args.root, 'raw_image',
+                                img['file_name']), bands)
+                      for img, bands in iter_coco_bands(ann, bitmaps=True)
+                      if bands]
     items = items[:args.max]
     images = [cv2.imread(p) for p, _ in items]
     t_cal, t_meas = [], []
