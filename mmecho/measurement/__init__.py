@@ -10,8 +10,8 @@ from .mmode_measurement import (AV_INDICATORS, DERIVED, LV_INDICATORS,
                                 CycleMeasurement, MModeMeasurement, measure_av,
                                 measure_lv, measure_mmode)
 from .mmode_profiles import band_edges, fill_small_gaps, polygon_band_edges
-from .simpson import (biplane_ef, disc_diameters, simpson_biplane_volume,
-                      simpson_single_plane_volume)
+from .simpson import (biplane_ef, biplane_volume_from_discs, disc_diameters,
+                      simpson_biplane_volume, simpson_single_plane_volume)
 
 __all__ = [
     'agreement', 'bland_altman_figure', 'iter_coco_bands', 'Cycle',
@@ -20,6 +20,6 @@ __all__ = [
     'teichholz_volume', 'AV_INDICATORS', 'DERIVED', 'LV_INDICATORS',
     'CycleMeasurement', 'MModeMeasurement', 'measure_av', 'measure_lv',
     'measure_mmode', 'band_edges', 'fill_small_gaps', 'polygon_band_edges',
-    'biplane_ef', 'disc_diameters', 'simpson_biplane_volume',
-    'simpson_single_plane_volume'
+    'biplane_ef', 'biplane_volume_from_discs', 'disc_diameters',
+    'simpson_biplane_volume', 'simpson_single_plane_volume'
 ]

@@ -1,9 +1,15 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 """Agreement of measurements with a reference: MAE, MSE, bias, Bland-Altman.
 """
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Union
 
 import numpy as np
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 2 or np.std(a) == 0 or np.std(b) == 0:
+        return float('nan')
+    return float(np.corrcoef(a, b)[0, 1])
 
 
 def agreement(pairs: Dict[str, List[tuple]]) -> Dict[str, Dict[str, float]]:
@@ -11,7 +17,12 @@ def agreement(pairs: Dict[str, List[tuple]]) -> Dict[str, Dict[str, float]]:
     the 95 % limits of agreement (bias +- 1.96 SD of the differences).
 
     Args:
-        pairs (dict): indicator -> list of (measured, reference) in cm.
+        pairs (dict): indicator -> list of (measured, reference).
+
+    Returns:
+        dict: indicator -> n, MAE, MSE, bias, loa_low, loa_high, sd (of the
+        differences) and corr (Pearson, NaN for fewer than 2 pairs or a
+        constant series).
     """
     out = {}
     for name, values in pairs.items():
@@ -26,13 +37,19 @@ def agreement(pairs: Dict[str, List[tuple]]) -> Dict[str, Dict[str, float]]:
             MSE=float(np.mean(d**2)),
             bias=float(np.mean(d)),
             loa_low=float(np.mean(d) - 1.96 * sd),
-            loa_high=float(np.mean(d) + 1.96 * sd))
+            loa_high=float(np.mean(d) + 1.96 * sd),
+            sd=sd,
+            corr=_pearson(m, r))
     return out
 
 
-def bland_altman_figure(pairs: Dict[str, List[tuple]], names: Sequence[str],
-                        path: str) -> None:
-    """One Bland-Altman panel per indicator, saved as PNG at ``path``."""
+def bland_altman_figure(pairs: Dict[str, List[tuple]],
+                        names: Sequence[str],
+                        path: str,
+                        units: Union[str, Dict[str, str]] = 'cm') -> None:
+    """One Bland-Altman panel per indicator, saved as PNG at ``path``.
+
+    ``units``: one unit for every indicator, or indicator -> unit."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -55,8 +72,9 @@ def bland_altman_figure(pairs: Dict[str, List[tuple]], names: Sequence[str],
             if np.isfinite(y):
                 ax.axhline(y, color='k', linestyle=style, linewidth=0.8)
         ax.set_title(f'{name} (n={s["n"]})', fontsize=9)
-        ax.set_xlabel('mean (cm)', fontsize=8)
-        ax.set_ylabel('measured - reference (cm)', fontsize=8)
+        unit = units.get(name, '') if isinstance(units, dict) else units
+        ax.set_xlabel(f'mean ({unit})', fontsize=8)
+        ax.set_ylabel(f'measured - reference ({unit})', fontsize=8)
         ax.tick_params(labelsize=7)
     fig.tight_layout()
     with atomic_write(path, 'wb') as f:

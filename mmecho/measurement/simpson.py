@@ -66,14 +66,24 @@ def disc_diameters(mask: np.ndarray,
     return diam.astype(np.float64), length
 
 
+def biplane_volume_from_discs(diam_a4c: np.ndarray, length_a4c: float,
+                              diam_a2c: np.ndarray,
+                              length_a2c: float) -> float:
+    """Biplane volume (ml) from the disc diameters (mm) and long-axis
+    lengths (mm) of :func:`disc_diameters` in the A4C and A2C views."""
+    a = np.asarray(diam_a4c, np.float64)
+    b = np.asarray(diam_a2c, np.float64)
+    length = max(float(length_a4c), float(length_a2c))
+    return float(np.pi / 4 * np.sum(a * b) * length / len(a) / 1000.0)
+
+
 def simpson_biplane_volume(mask_a4c: np.ndarray, spacing_a4c: Sequence[float],
                            mask_a2c: np.ndarray,
                            spacing_a2c: Sequence[float]) -> float:
     """Biplane LV volume in ml from the A4C and A2C cavity masks."""
     a, la = disc_diameters(mask_a4c, spacing_a4c)
     b, lb = disc_diameters(mask_a2c, spacing_a2c)
-    length = max(la, lb)
-    return float(np.pi / 4 * np.sum(a * b) * length / NUM_DISCS / 1000.0)
+    return biplane_volume_from_discs(a, la, b, lb)
 
 
 def simpson_single_plane_volume(mask: np.ndarray,

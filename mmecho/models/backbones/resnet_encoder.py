@@ -1,0 +1,47 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+"""ResNet-18/34/50/101 (mmseg's ResNet, torchvision layout) as a 5-level
+encoder."""
+import torch.nn as nn
+from mmseg.models.backbones import ResNet
+
+from mmecho.registry import MODELS
+from .staged_encoder import StagedEncoder
+
+
+@MODELS.register_module()
+class ResNetEncoder(StagedEncoder):
+    """Levels: stem (conv 7x7/2, 64 ch, stride 2), layer1 (stride 4),
+    layer2 (8), layer3 (16), layer4 (32). Channels 64, 64/256, 128/512,
+    256/1024, 512/2048 for basic/bottleneck blocks.
+
+    Args:
+        depth (int): 18, 34, 50 or 101.
+        in_channels (int): Image channels.
+        norm_cfg (dict): Normalisation layers.
+        **kwargs: :class:`StagedEncoder` arguments.
+    """
+
+    def __init__(self,
+                 depth: int = 34,
+                 in_channels: int = 3,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        num_stages = max(1, self.num_levels - 1)
+        self.body = ResNet(
+            depth=depth,
+            in_channels=in_channels,
+            num_stages=num_stages,
+            strides=(1, 2, 2, 2)[:num_stages],
+            dilations=(1, 1, 1, 1)[:num_stages],
+            out_indices=(0, ),
+            style='pytorch',
+            norm_cfg=norm_cfg)
+        b = self.body
+        expansion = b.block.expansion
+        stages = [
+            nn.Sequential(b.conv1, b.norm1, b.relu),
+            nn.Sequential(b.maxpool, b.layer1)
+        ] + [getattr(b, f'layer{i}') for i in range(2, self.num_levels)]
+        channels = [64] + [64 * 2**i * expansion for i in range(4)]
+        self._set_stages(stages, channels)

@@ -1,0 +1,44 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+"""Write (or check) the 99 leaf configs of the CAMUS benchmark grid.
+
+    python tools/misc/generate_camus_grid_configs.py          # write
+    python tools/misc/generate_camus_grid_configs.py --check  # exit 1 if stale
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmecho.apis.camus_grid import (ARCHITECTURES, ENCODERS, leaf_config_path,
+                                    leaf_config_text)
+from mmecho.utils import atomic_write_text
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--root', default='configs')
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='only report configs that are missing or differ')
+    args = parser.parse_args()
+    stale = []
+    for arch in ARCHITECTURES:
+        for enc in ENCODERS:
+            path = leaf_config_path(arch, enc, args.root)
+            text = leaf_config_text(arch, enc)
+            current = open(path).read() if osp.isfile(path) else None
+            if current == text:
+                continue
+            stale.append(path)
+            if not args.check:
+                os.makedirs(osp.dirname(path), exist_ok=True)
+                atomic_write_text(path, text)
+    verb = 'stale' if args.check else 'written'
+    print(f'{len(stale)} of {len(ARCHITECTURES) * len(ENCODERS)} configs '
+          f'{verb}' + ''.join(f'\n  {p}' for p in stale))
+    sys.exit(1 if args.check and stale else 0)
+
+
+if __name__ == '__main__':
+    main()
