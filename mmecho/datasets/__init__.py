@@ -1,6 +1,7 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 from .camus import (CAMUS_CLASSES, CAMUSDataset, CAMUSSequenceReader,
                     read_split_file)
+from .camus_splits import thesis_split_files, write_thesis_split
 from .io import DatasetFormatError
 from .meis_dataset import MEISDataset, image_type_of
 from .mnms import MnMsDataset, MnMsReader, read_mnms_info
@@ -11,5 +12,6 @@ __all__ = [
     'CAMUS_CLASSES', 'CAMUSDataset', 'CAMUSSequenceReader', 'read_split_file',
     'DatasetFormatError', 'MEISDataset', 'image_type_of', 'MnMsDataset',
     'MnMsReader', 'read_mnms_info', 'CheckImageShape', 'LoadEchoFrame',
-    'LoadEchoLabelMap', 'RandomCropKeepFraction', 'RandomPlacePad'
+    'LoadEchoLabelMap', 'RandomCropKeepFraction', 'RandomPlacePad', 'thesis_split_files',
+    'write_thesis_split'
 ]

@@ -11,11 +11,12 @@ Reading of Table I. The extracted text prints the anatomical rows as
 myocardium would need a simplicity of 0.960 (a near-perfect disc), which no
 myocardium can have, so the table was extracted column-wise:
 LV cavity Sp >= 0.741, Cx >= 0.960; "Myo" Sp >= 0.529, Cx >= 0.694. The open
-myocardial ring itself has a simplicity near 0.35 (phantom ground truth:
-0.31-0.43), so "Myo" limits are applied to the epicardial region (cavity +
-myocardium), whose ground-truth values (phantom: Sp 0.82-0.88,
-Cx 0.98-0.99) sit above them, as the LV cavity's do (Sp 0.75-0.86,
-Cx 0.97-0.99). Both readings are configurable.
+myocardial ring itself has a simplicity near 0.4 (phantom ground truth:
+Sp 0.33-0.45, Cx 0.33-0.52), so the "Myo" limits are applied to the
+epicardial region (cavity + myocardium), whose ground-truth values
+(phantom: Sp 0.87-0.93, Cx 0.98-0.99) sit above them, as the LV cavity's do
+(Sp 0.79-0.90, Cx 0.97-0.99). The limits are configurable
+(``EchoSegMetric(outlier_criteria=dict(anatomical=...))``).
 """
 from dataclasses import dataclass, field
 from typing import Dict, Tuple
