@@ -18,20 +18,19 @@ augmented data, plus the parameter count and training throughput.
 """
 import argparse
 import csv
-import glob
 import io
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 import time
 
 from mmecho.apis.camus_grid import (ARCHITECTURES, ENCODERS, check_cell,
                                     leaf_config_path)
+from mmecho.apis.tool_runs import (count_params, data_overrides,
+                                   pick_checkpoint, run_tool,
+                                   schedule_overrides, train_command)
 from mmecho.utils import atomic_write_text
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 AUGS = dict(none='None', thesis='thesis')
 COLUMNS = [('Accuracy', 'aAcc'), ('mIoU', 'mIoU'), ('Recall', 'mRecall'),
            ('Dice LV', 'LV_Dice'), ('mDice', 'mDice')]
@@ -42,18 +41,31 @@ def parse_args():
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split('\n\n', 1)[1])
-    p.add_argument('--archs', nargs='+', default=[], metavar='ARCH',
-                   help=f'any of {" ".join(ARCHITECTURES)}')
-    p.add_argument('--encoders', nargs='+', default=[], metavar='ENC',
-                   help=f'any of {" ".join(ENCODERS)}')
-    p.add_argument('--cells', nargs='+', default=[], metavar='ARCH:ENC',
-                   help='explicit cells instead of archs x encoders')
-    p.add_argument('--aug', choices=['none', 'thesis', 'both'],
-                   default='none')
-    p.add_argument('--split', choices=['official', 'thesis'],
-                   default='official',
-                   help='thesis: random 80/10/10 over patients (written to '
-                   'database_split/thesis_*.txt when missing)')
+    p.add_argument(
+        '--archs',
+        nargs='+',
+        default=[],
+        metavar='ARCH',
+        help=f'any of {" ".join(ARCHITECTURES)}')
+    p.add_argument(
+        '--encoders',
+        nargs='+',
+        default=[],
+        metavar='ENC',
+        help=f'any of {" ".join(ENCODERS)}')
+    p.add_argument(
+        '--cells',
+        nargs='+',
+        default=[],
+        metavar='ARCH:ENC',
+        help='explicit cells instead of archs x encoders')
+    p.add_argument('--aug', choices=['none', 'thesis', 'both'], default='none')
+    p.add_argument(
+        '--split',
+        choices=['official', 'thesis'],
+        default='official',
+        help='thesis: random 80/10/10 over patients (written to '
+        'database_split/thesis_*.txt when missing)')
     p.add_argument('--data-root', help='CAMUS root (default: the configs\')')
     p.add_argument('--work-dir', default='work_dirs/camus_grid')
     p.add_argument('--max-iters', type=int)
@@ -61,8 +73,11 @@ def parse_args():
     p.add_argument('--batch-size', type=int)
     p.add_argument('--num-workers', type=int)
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--cfg-options', nargs='+', default=[],
-                   help='more key=value overrides for every cell')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='more key=value overrides for every cell')
     args = p.parse_args()
     if args.cells:
         cells = [tuple(c.split(':', 1)) for c in args.cells]
@@ -77,52 +92,20 @@ def parse_args():
 
 
 def overrides(args, aug: str):
-    opts = [f'model.data_preprocessor.augment={AUGS[aug]}',
-            f'randomness.seed={args.seed}']
-    loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-    if args.data_root:
-        opts += [f'{d}.dataset.data_root={args.data_root}' for d in loaders]
+    splits = None
     if args.split == 'thesis':
         from mmecho.datasets import thesis_split_files, write_thesis_split
-        files = thesis_split_files()
+        splits = thesis_split_files()
         root = args.data_root or 'data/camus'
-        if not all(osp.isfile(osp.join(root, f)) for f in files.values()):
+        if not all(osp.isfile(osp.join(root, f)) for f in splits.values()):
             write_thesis_split(root, seed=args.seed)
-        for d, s in zip(loaders, ('training', 'validation', 'testing')):
-            opts.append(f'{d}.dataset.split={files[s]}')
-    if args.max_iters:
-        val = args.val_interval or args.max_iters
-        opts += [f'train_cfg.max_iters={args.max_iters}',
-                 f'train_cfg.val_interval={val}',
-                 f'param_scheduler.0.end={args.max_iters}',
-                 f'default_hooks.checkpoint.interval={val}']
-    if args.batch_size:
-        opts.append(f'train_dataloader.batch_size={args.batch_size}')
-    if args.num_workers is not None:
-        for d in loaders:
-            opts += [f'{d}.num_workers={args.num_workers}',
-                     f'{d}.persistent_workers={args.num_workers > 0}']
-    return opts + list(args.cfg_options)
-
-
-def count_params(config: str) -> float:
-    from mmengine import Config
-
-    from mmecho.registry import MODELS
-    from mmecho.utils import register_all_modules
-    register_all_modules()
-    model = MODELS.build(Config.fromfile(config).model)
-    return sum(p.numel() for p in model.parameters()) / 1e6
-
-
-def run(cmd, log_path):
-    with open(log_path, 'a') as log:
-        log.write('$ ' + ' '.join(cmd) + '\n')
-        log.flush()
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=log)
-    if proc.returncode != 0:
-        raise RuntimeError(f'{" ".join(cmd[:3])} failed (exit '
-                           f'{proc.returncode}); see {log_path}')
+    return ([
+        f'model.data_preprocessor.augment={AUGS[aug]}',
+        f'randomness.seed={args.seed}'
+    ] + data_overrides(args.data_root, splits, args.batch_size,
+                       args.num_workers) +
+            schedule_overrides(args.max_iters, args.val_interval) +
+            list(args.cfg_options))
 
 
 def run_cell(args, arch, enc, aug):
@@ -136,31 +119,34 @@ def run_cell(args, arch, enc, aug):
     config = leaf_config_path(arch, enc)
     opts = overrides(args, aug)
     log = osp.join(cell_dir, 'grid.log')
-    train = [sys.executable, 'tools/train.py', config, '--work-dir',
-             cell_dir]
-    if osp.isfile(osp.join(cell_dir, 'last_checkpoint')):
-        train.append('--resume')
     print(f'[{arch} x {enc} / {aug}] training ...', flush=True)
     t0 = time.time()
-    run(train + ['--cfg-options'] + opts, log)
+    run_tool(train_command(config, cell_dir, opts), log)
     train_s = time.time() - t0
-    best = sorted(glob.glob(osp.join(cell_dir, 'best_*.pth')))
-    ckpt = best[-1] if best else open(
-        osp.join(cell_dir, 'last_checkpoint')).read().strip()
+    ckpt = pick_checkpoint(cell_dir)
     metrics_dir = osp.join(cell_dir, 'test_metrics')
-    print(f'[{arch} x {enc} / {aug}] testing {osp.basename(ckpt)} ...',
-          flush=True)
+    print(
+        f'[{arch} x {enc} / {aug}] testing {osp.basename(ckpt)} ...',
+        flush=True)
     t0 = time.time()
-    run([sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
-         osp.join(cell_dir, 'test'), '--cfg-options',
-         f'test_evaluator.output_dir={metrics_dir}'] + opts, log)
+    run_tool([
+        'tools/test.py', config, ckpt, '--work-dir',
+        osp.join(cell_dir, 'test'), '--cfg-options',
+        f'test_evaluator.output_dir={metrics_dir}'
+    ] + opts, log)
     test_s = time.time() - t0
     with open(osp.join(metrics_dir, 'summary.json')) as f:
         metrics = json.load(f)
     result = dict(
-        arch=arch, encoder=enc, aug=aug, config=config, checkpoint=ckpt,
-        params_M=count_params(config), train_seconds=train_s,
-        test_seconds=test_s, metrics=metrics)
+        arch=arch,
+        encoder=enc,
+        aug=aug,
+        config=config,
+        checkpoint=ckpt,
+        params_M=count_params(config),
+        train_seconds=train_s,
+        test_seconds=test_s,
+        metrics=metrics)
     atomic_write_text(result_path, json.dumps(result, indent=1))
     return result
 
@@ -189,13 +175,12 @@ def write_tables(args, results):
     w = csv.writer(buf)
     w.writerow(header)
     w.writerows(rows)
-    atomic_write_text(osp.join(args.work_dir, 'grid_results.csv'),
-                      buf.getvalue())
-    md = ['| ' + ' | '.join(header) + ' |',
-          '|' + '---|' * len(header)]
+    atomic_write_text(
+        osp.join(args.work_dir, 'grid_results.csv'), buf.getvalue())
+    md = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     md += ['| ' + ' | '.join(r) + ' |' for r in rows]
-    atomic_write_text(osp.join(args.work_dir, 'grid_results.md'),
-                      '\n'.join(md) + '\n')
+    atomic_write_text(
+        osp.join(args.work_dir, 'grid_results.md'), '\n'.join(md) + '\n')
     return '\n'.join(md)
 
 

@@ -1,6 +1,7 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 from .camus import (CAMUS_CLASSES, CAMUSDataset, CAMUSSequenceReader,
                     read_split_file)
+from .camus_folds import fold_subsets, official_subgroups, stratified_folds
 from .camus_splits import thesis_split_files, write_thesis_split
 from .io import DatasetFormatError
 from .meis_dataset import MEISDataset, image_type_of
@@ -12,6 +13,7 @@ __all__ = [
     'CAMUS_CLASSES', 'CAMUSDataset', 'CAMUSSequenceReader', 'read_split_file',
     'DatasetFormatError', 'MEISDataset', 'image_type_of', 'MnMsDataset',
     'MnMsReader', 'read_mnms_info', 'CheckImageShape', 'LoadEchoFrame',
-    'LoadEchoLabelMap', 'RandomCropKeepFraction', 'RandomPlacePad', 'thesis_split_files',
-    'write_thesis_split'
+    'LoadEchoLabelMap', 'RandomCropKeepFraction', 'RandomPlacePad',
+    'thesis_split_files', 'write_thesis_split', 'fold_subsets',
+    'official_subgroups', 'stratified_folds'
 ]

@@ -42,8 +42,10 @@ def test_empty_masks_have_defined_results():
     empty = np.zeros_like(a)
     diag = np.hypot(40 * 0.5, 30 * 2.0)
     assert hausdorff_and_mad(empty, empty, (0.5, 2.0)) == (0.0, 0.0)
-    assert hausdorff_and_mad(a, empty, (0.5, 2.0)) == (pytest.approx(diag), ) * 2
-    assert hausdorff_and_mad(empty, a, (0.5, 2.0)) == (pytest.approx(diag), ) * 2
+    assert hausdorff_and_mad(a, empty,
+                             (0.5, 2.0)) == (pytest.approx(diag), ) * 2
+    assert hausdorff_and_mad(empty, a,
+                             (0.5, 2.0)) == (pytest.approx(diag), ) * 2
     assert dice(empty, empty) == 1.0 and dice(a, empty) == 0.0
 
 
@@ -70,8 +72,10 @@ def test_agrees_with_monai_on_random_and_phantom_masks(camus_root):
         b = disc((96, 80), *rng.integers(10, 70, 2), rng.integers(5, 25))
         b |= rng.random((96, 80)) > 0.995  # speckle: many components
         cases.append((a, b, tuple(rng.uniform(0.2, 1.5, 2))))
-    for path in sorted(glob.glob(osp.join(camus_root, 'database_nifti', '*',
-                                          '*_half_sequence_gt.nii.gz')))[:2]:
+    for path in sorted(
+            glob.glob(
+                osp.join(camus_root, 'database_nifti', '*',
+                         '*_half_sequence_gt.nii.gz')))[:2]:
         seq, spacing = load_medical_image(path)
         for label in (1, 2, 3):
             cases.append((seq[0] == label, seq[-1] == label, spacing[-2:]))
@@ -158,8 +162,8 @@ def test_clinical_indices_of_the_reference_are_exact(camus_root, tmp_path):
     from mmecho.datasets.camus import CAMUSFiles
     metric = EchoSegMetric(output_dir=str(tmp_path))
     info_ef = {}
-    for pdir in sorted(glob.glob(osp.join(camus_root, 'database_nifti',
-                                          'patient*'))):
+    for pdir in sorted(
+            glob.glob(osp.join(camus_root, 'database_nifti', 'patient*'))):
         pid = osp.basename(pdir)
         for view in ('2CH', '4CH'):
             files = CAMUSFiles(camus_root, 'database_nifti', pid, view)
@@ -168,8 +172,13 @@ def test_clinical_indices_of_the_reference_are_exact(camus_root, tmp_path):
                 lab, spacing = load_medical_image(files.instant(inst, True))
                 lab = np.asarray(lab, np.int64)
                 metric.process(None, [
-                    _sample(lab, lab, tuple(spacing[-2:]), instant=inst,
-                            patient=pid, view=view)
+                    _sample(
+                        lab,
+                        lab,
+                        tuple(spacing[-2:]),
+                        instant=inst,
+                        patient=pid,
+                        view=view)
                 ])
     out = metric.compute_metrics(metric.results)
     assert out['n_patients'] == len(info_ef)
@@ -178,8 +187,8 @@ def test_clinical_indices_of_the_reference_are_exact(camus_root, tmp_path):
     import csv
     rows = list(csv.DictReader(open(tmp_path / 'clinical.csv')))
     for r in rows:
-        assert float(r['EF_ref']) == pytest.approx(info_ef[r['patient']],
-                                                   abs=0.01)
+        assert float(r['EF_ref']) == pytest.approx(
+            info_ef[r['patient']], abs=0.01)
     assert (tmp_path / 'bland_altman.png').stat().st_size > 0
     assert len(list(csv.DictReader(open(tmp_path / 'per_image.csv')))) == \
         4 * len(info_ef)

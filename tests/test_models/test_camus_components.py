@@ -26,8 +26,11 @@ def test_encoder_levels_and_output_stride(make, output_stride):
     assert len(feats) == 5 and len(enc.out_channels) == 5
     for f, c, s in zip(feats, enc.out_channels, enc.strides):
         assert f.shape[1:] == (c, 96 // s, 64 // s)
-    expected = {32: (2, 4, 8, 16, 32), 16: (2, 4, 8, 16, 16),
-                8: (2, 4, 8, 8, 8)}[output_stride]
+    expected = {
+        32: (2, 4, 8, 16, 32),
+        16: (2, 4, 8, 16, 16),
+        8: (2, 4, 8, 8, 8)
+    }[output_stride]
     assert enc.strides == expected
 
 
@@ -70,13 +73,16 @@ def _samples(labels):
 def test_thesis_augmentation_moves_image_and_labels_together():
     torch.manual_seed(0)
     pre = EchoSegDataPreProcessor(
-        mean=[0.0], std=[1.0], augment=dict(max_shift=0.2,
-                                            scale_range=(0.5, 2.0)))
+        mean=[0.0],
+        std=[1.0],
+        size=(64, 64),
+        augment=dict(max_shift=0.2, scale_range=(0.5, 2.0)))
     lab = np.zeros((64, 64), np.int64)
     lab[20:40, 24:44] = 1
     img = torch.from_numpy(lab * 200.0 + 10.0).float()[None]
-    batch = dict(inputs=[img.clone() for _ in range(4)],
-                 data_samples=_samples([lab] * 4))
+    batch = dict(
+        inputs=[img.clone() for _ in range(4)],
+        data_samples=_samples([lab] * 4))
     out = pre(batch, training=True)
     moved = 0
     for x, ds in zip(out['inputs'], out['data_samples']):

@@ -12,7 +12,6 @@ from mmseg.structures import SegDataSample
 from mmecho.apis.camus_grid import ARCHITECTURES, ENCODERS, leaf_config_path
 from mmecho.registry import MODELS
 from mmecho.utils import register_all_modules
-
 from ..conftest import ROOT
 
 CELLS = [(a, e) for a in ARCHITECTURES for e in ENCODERS]
@@ -25,8 +24,10 @@ def _batch(n=2, size=256):
         ds = SegDataSample()
         ds.gt_sem_seg = PixelData(data=torch.randint(0, 4, (1, size, size)))
         ds.set_metainfo(
-            dict(img_shape=(size, size), ori_shape=(size, size),
-                 pad_shape=(size, size)))
+            dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                pad_shape=(size, size)))
         samples.append(ds)
     return torch.randn(n, 3, size, size), samples
 
@@ -56,6 +57,9 @@ def test_cell_trains_one_step(arch, encoder):
 def test_leaf_configs_are_generated_and_current():
     out = subprocess.run([
         sys.executable, 'tools/misc/generate_camus_grid_configs.py', '--check'
-    ], cwd=ROOT, capture_output=True, text=True)
+    ],
+                         cwd=ROOT,
+                         capture_output=True,
+                         text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert '0 of 99' in out.stdout

@@ -28,8 +28,8 @@ def make_maps(num, size, seed):
 
         def ellipses(cy, cx, a, b):
             lab = np.zeros((size, size), np.uint8)
-            la = ((yy - cy - b - 0.08) / (0.6 * a))**2 + (
-                (xx - cx) / (0.8 * a))**2 <= 1
+            la = ((yy - cy - b - 0.08) / (0.6 * a))**2 + ((xx - cx) /
+                                                          (0.8 * a))**2 <= 1
             epi = ((yy - cy) / (b + 0.04))**2 + ((xx - cx) / (a + 0.04))**2
             lab[la] = 3
             lab[epi <= 1] = 2
@@ -38,8 +38,8 @@ def make_maps(num, size, seed):
 
         ref = ellipses(cy, cx, a, b)
         pred = ellipses(cy + rng.normal(0, 0.01), cx + rng.normal(0, 0.01),
-                        a * rng.uniform(0.93, 1.07), b * rng.uniform(
-                            0.93, 1.07))
+                        a * rng.uniform(0.93, 1.07),
+                        b * rng.uniform(0.93, 1.07))
         noise = rng.random((size, size)) > 0.9995
         pred[noise] = rng.integers(1, 4, int(noise.sum()))
         yield pred, ref
@@ -61,10 +61,10 @@ def monai(pairs, spacing):
                                compute_hausdorff_distance)
     out = []
     for pred, ref in pairs:
-        p = torch.from_numpy(
-            np.stack([pred == c for c in (1, 2, 3)])[None]).float()
-        r = torch.from_numpy(
-            np.stack([ref == c for c in (1, 2, 3)])[None]).float()
+        p = torch.from_numpy(np.stack([pred == c
+                                       for c in (1, 2, 3)])[None]).float()
+        r = torch.from_numpy(np.stack([ref == c
+                                       for c in (1, 2, 3)])[None]).float()
         d = compute_dice(p, r, include_background=True)[0]
         hd = compute_hausdorff_distance(
             p, r, include_background=True, spacing=list(spacing))[0]
@@ -93,7 +93,9 @@ def main():
     parser.add_argument('--spacing', type=float, nargs=2, default=(0.3, 0.3))
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
-        '--peer-num', type=int, default=50,
+        '--peer-num',
+        type=int,
+        default=50,
         help='maps given to MONAI/medpy (their per-map time is compared; '
         'MONAI takes about 1.5 s per 512x512 map on 2 CPU cores)')
     args = parser.parse_args()

@@ -54,8 +54,9 @@ def main():
         samples = []
         for _ in range(args.batch):
             ds = SegDataSample()
-            ds.gt_sem_seg = PixelData(data=torch.randint(
-                0, 4, (1, args.size, args.size), device=dev))
+            ds.gt_sem_seg = PixelData(
+                data=torch.randint(
+                    0, 4, (1, args.size, args.size), device=dev))
             ds.set_metainfo(dict(img_shape=(args.size, ) * 2))
             samples.append(ds)
         opt = torch.optim.Adam(model.parameters(), lr=1e-4)
@@ -80,9 +81,10 @@ def main():
                 model(x, mode='tensor')
         sync(dev)
         infer_ips = args.batch * args.iters / (time.perf_counter() - t0)
-        print(f'{ARCHITECTURES[arch]:14s} {ENCODERS[enc][0]:16s} '
-              f'{n_params:9.2f} {train_ips:12.1f} {infer_ips:12.1f}',
-              flush=True)
+        print(
+            f'{ARCHITECTURES[arch]:14s} {ENCODERS[enc][0]:16s} '
+            f'{n_params:9.2f} {train_ips:12.1f} {infer_ips:12.1f}',
+            flush=True)
         del model, opt
 
 

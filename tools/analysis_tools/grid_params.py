@@ -17,15 +17,17 @@ def main():
     parser.add_argument('--out', help='also write the table to this file')
     args = parser.parse_args()
     register_all_modules()
-    header = ['Architecture'] + [ENCODERS[e][0] if e != 'plain' else 'plain'
-                                 for e in ENCODERS]
+    header = ['Architecture'] + [
+        ENCODERS[e][0] if e != 'plain' else 'plain' for e in ENCODERS
+    ]
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for arch in ARCHITECTURES:
         row = [ARCHITECTURES[arch]]
         for enc in ENCODERS:
             model = MODELS.build(
                 Config.fromfile(leaf_config_path(arch, enc)).model)
-            row.append(f'{sum(p.numel() for p in model.parameters()) / 1e6:.2f}')
+            row.append(
+                f'{sum(p.numel() for p in model.parameters()) / 1e6:.2f}')
             del model
         lines.append('| ' + ' | '.join(row) + ' |')
         print(lines[-1], flush=True)

@@ -36,8 +36,7 @@ def perimeter_mm(mask: np.ndarray, spacing: Sequence[float]) -> float:
     discs of radius 10 px and more.
     """
     m = np.ascontiguousarray(mask, dtype=np.uint8)
-    contours, _ = cv2.findContours(m, cv2.RETR_LIST,
-                                   cv2.CHAIN_APPROX_TC89_L1)
+    contours, _ = cv2.findContours(m, cv2.RETR_LIST, cv2.CHAIN_APPROX_TC89_L1)
     scale = np.array([float(spacing[1]), float(spacing[0])], np.float32)
     total = 0.0
     for c in contours:
@@ -46,8 +45,8 @@ def perimeter_mm(mask: np.ndarray, spacing: Sequence[float]) -> float:
     return float(total)
 
 
-def simplicity(mask: np.ndarray,
-               spacing: Sequence[float] = (1.0, 1.0)) -> float:
+def simplicity(
+    mask: np.ndarray, spacing: Sequence[float] = (1.0, 1.0)) -> float:
     """``Sp = sqrt(4 pi Area(P)) / Perimeter(P)`` in [0, 1] (1 for a disc).
 
     Area and perimeter in mm (anisotropic pixels are honoured). An empty mask

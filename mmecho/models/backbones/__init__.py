@@ -1,5 +1,6 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 from .efficientnet_encoder import EfficientNetEncoder
+from .light_unet import LightUNet
 from .mobilenet_v2_encoder import MobileNetV2Encoder
 from .plain_conv_encoder import PlainConvEncoder
 from .resnet_encoder import ResNetEncoder

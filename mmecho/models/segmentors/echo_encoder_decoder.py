@@ -8,7 +8,7 @@ import torch
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.segmentors.base import BaseSegmentor
 
-from mmecho.models.utils import keep_largest_component_and_fill
+from mmecho.models.utils import apply_camus_postprocess
 from mmecho.registry import MODELS
 
 
@@ -86,16 +86,5 @@ class EchoEncoderDecoder(EncoderDecoder):
 
     def postprocess_result(self, seg_logits: torch.Tensor, data_samples=None):
         results = super().postprocess_result(seg_logits, data_samples)
-        cfg = self.test_cfg or {}
-        lcc = cfg.get('largest_component', False)
-        fill = cfg.get('fill_holes', False)
-        if not (lcc or fill):
-            return results
-        classes = cfg.get('postprocess_classes', None)
-        for sample in results:
-            pred = sample.pred_sem_seg.data
-            lab = pred[0].cpu().numpy()
-            lab = keep_largest_component_and_fill(
-                lab, classes, largest_component=lcc, fill_holes=fill)
-            sample.pred_sem_seg.data = torch.from_numpy(lab).to(pred)[None]
+        apply_camus_postprocess(results, self.test_cfg)
         return results

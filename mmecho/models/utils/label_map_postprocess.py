@@ -47,3 +47,24 @@ def keep_largest_component_and_fill(label_map: np.ndarray,
             holes = ndimage.binary_fill_holes(mask) & (out == background)
             out[holes] = c
     return out
+
+
+def apply_camus_postprocess(results, test_cfg) -> None:
+    """Apply :func:`keep_largest_component_and_fill` to the ``pred_sem_seg``
+    of mmseg results in place when ``test_cfg`` sets ``largest_component``
+    and/or ``fill_holes`` (``postprocess_classes`` restricts the labels)."""
+    import torch
+    cfg = test_cfg or {}
+    lcc = cfg.get('largest_component', False)
+    fill = cfg.get('fill_holes', False)
+    if not (lcc or fill):
+        return
+    classes = cfg.get('postprocess_classes', None)
+    for sample in results:
+        pred = sample.pred_sem_seg.data
+        lab = keep_largest_component_and_fill(
+            pred[0].cpu().numpy(),
+            classes,
+            largest_component=lcc,
+            fill_holes=fill)
+        sample.pred_sem_seg.data = torch.from_numpy(lab).to(pred)[None]

@@ -1,0 +1,41 @@
+# The CAMUS "U-Net 1" (Leclerc et al., TMI 2019; ~2M parameters, no
+# normalisation, multi-class Dice loss) as an EchoEncoderDecoder, and
+# ``light_unet_stage``, the same network as a stage of RU-Net / SHG cascades.
+# Images are scaled to [0, 1] (mean 0, std 255) so that a black pixel is 0.
+data_preprocessor = dict(
+    type='EchoSegDataPreProcessor',
+    mean=[0.0, 0.0, 0.0],
+    std=[255.0, 255.0, 255.0],
+    bgr_to_rgb=False,
+    pad_val=0,
+    seg_pad_val=255,
+    size=(256, 256))
+dice_loss = dict(
+    type='mmseg.DiceLoss',
+    use_sigmoid=False,
+    loss_weight=1.0,
+    loss_name='loss_dice')
+light_unet_stage = dict(
+    backbone=dict(
+        type='LightUNet',
+        in_channels=3,
+        encoder_channels=(32, 32, 64, 128, 128, 128),
+        decoder_channels=(128, 128, 64, 32, 16)),
+    decode_head=dict(
+        type='mmseg.FCNHead',
+        in_channels=16,
+        in_index=0,
+        channels=16,
+        num_convs=0,
+        concat_input=False,
+        dropout_ratio=0.0,
+        num_classes=4,
+        norm_cfg=None,
+        align_corners=False,
+        loss_decode=dice_loss))
+model = dict(
+    type='EchoEncoderDecoder',
+    data_preprocessor=data_preprocessor,
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'),
+    **light_unet_stage)

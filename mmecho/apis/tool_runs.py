@@ -1,0 +1,92 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+"""Helpers for tools that drive ``tools/train.py`` / ``tools/test.py`` cell
+by cell or fold by fold (``tools/benchmark_grid.py``,
+``tools/cross_validate.py``)."""
+import glob
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List, Optional
+
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def data_overrides(data_root: Optional[str] = None,
+                   splits: Optional[Dict[str, str]] = None,
+                   batch_size: Optional[int] = None,
+                   num_workers: Optional[int] = None) -> List[str]:
+    """``--cfg-options`` for the three dataloaders: CAMUS root, split files
+    (``{'training': path, 'validation': ..., 'testing': ...}``), training
+    batch size and workers."""
+    opts = []
+    if data_root:
+        opts += [f'{d}.dataset.data_root={data_root}' for d in LOADERS]
+    if splits:
+        for d, s in zip(LOADERS, ('training', 'validation', 'testing')):
+            opts.append(f'{d}.dataset.split={splits[s]}')
+    if batch_size:
+        opts.append(f'train_dataloader.batch_size={batch_size}')
+    if num_workers is not None:
+        for d in LOADERS:
+            opts += [
+                f'{d}.num_workers={num_workers}',
+                f'{d}.persistent_workers={num_workers > 0}'
+            ]
+    return opts
+
+
+def schedule_overrides(max_iters: Optional[int] = None,
+                       val_interval: Optional[int] = None) -> List[str]:
+    """Shorten an iteration-based schedule (first param scheduler ends with
+    it; a checkpoint at every validation)."""
+    if not max_iters:
+        return []
+    val = val_interval or max_iters
+    return [
+        f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={val}',
+        f'param_scheduler.0.end={max_iters}',
+        f'default_hooks.checkpoint.interval={val}'
+    ]
+
+
+def run_tool(args: List[str], log_path: str) -> None:
+    """Run ``python tools/...`` from the repository root, appending its
+    output to ``log_path``; raise with the log's path when it fails."""
+    cmd = [sys.executable] + list(args)
+    with open(log_path, 'a') as log:
+        log.write('$ ' + ' '.join(cmd) + '\n')
+        log.flush()
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=log)
+    if proc.returncode != 0:
+        raise RuntimeError(f'{" ".join(args[:2])} failed (exit '
+                           f'{proc.returncode}); see {log_path}')
+
+
+def train_command(config: str, work_dir: str, opts: List[str]) -> List[str]:
+    """``tools/train.py`` arguments, resuming when ``work_dir`` holds a
+    checkpoint of an interrupted run."""
+    cmd = ['tools/train.py', config, '--work-dir', work_dir]
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        cmd.append('--resume')
+    return cmd + ['--cfg-options'] + list(opts)
+
+
+def pick_checkpoint(work_dir: str) -> str:
+    """The best checkpoint saved by ``save_best`` if any, else the last."""
+    best = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')))
+    if best:
+        return best[-1]
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def count_params(config: str) -> float:
+    """Parameters (millions) of a config's model."""
+    from mmengine import Config
+
+    from mmecho.registry import MODELS
+    from mmecho.utils import register_all_modules
+    register_all_modules()
+    model = MODELS.build(Config.fromfile(config).model)
+    return sum(p.numel() for p in model.parameters()) / 1e6
