@@ -1,6 +1,5 @@
 """RU-Net, SHG and U-Net 1: the differentiable ROI, cascaded outputs and the
 CAMUS baseline's size."""
-import numpy as np
 import pytest
 import torch
 from mmengine import Config

@@ -1,7 +1,7 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 """Parameter counts (millions) of every CAMUS-grid cell as a Markdown table.
 
-    python tools/analysis_tools/grid_params.py [--out docs/camus_grid_params.md]
+    python tools/analysis_tools/grid_params.py [--out FILE.md]
 """
 import argparse
 

@@ -45,11 +45,11 @@ def perimeter_mm(mask: np.ndarray, spacing: Sequence[float]) -> float:
     return float(total)
 
 
-def simplicity(
-    mask: np.ndarray, spacing: Sequence[float] = (1.0, 1.0)) -> float:
+def simplicity(mask: np.ndarray, spacing=(1.0, 1.0)) -> float:
     """``Sp = sqrt(4 pi Area(P)) / Perimeter(P)`` in [0, 1] (1 for a disc).
 
-    Area and perimeter in mm (anisotropic pixels are honoured). An empty mask
+    Area and perimeter in mm with ``spacing`` = (row, col) mm (anisotropic
+    pixels are honoured). An empty mask
     or one without extent (a single pixel) gives 0.
     """
     m = np.asarray(mask, bool)

@@ -11,5 +11,5 @@ from .upanet import UPABlock, UPANetV2
 __all__ = [
     'PanelBottleneck', 'ResNetPanel', 'UPABlock', 'UPANetV2', 'StagedEncoder',
     'ResNetEncoder', 'EfficientNetEncoder', 'MobileNetV2Encoder',
-    'PlainConvEncoder'
+    'PlainConvEncoder', 'LightUNet'
 ]

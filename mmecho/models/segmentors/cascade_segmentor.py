@@ -7,7 +7,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.models.segmentors.base import BaseSegmentor
-from mmseg.utils import add_prefix
 
 from mmecho.models.utils import apply_camus_postprocess
 from mmecho.registry import MODELS
