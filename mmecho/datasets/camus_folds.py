@@ -69,9 +69,10 @@ def stratified_folds(data_root: str,
 
 def fold_subsets(groups: List[List[str]], k: int) -> Dict[str, List[str]]:
     """Fold ``k`` (0-based): group k tests, group k+1 validates, the rest
-    trains."""
+    trains. With only two groups the test group also validates (otherwise
+    nothing would be left to train on)."""
     n = len(groups)
-    val = (k + 1) % n
+    val = (k + 1) % n if n >= 3 else k
     train = [p for i, g in enumerate(groups) if i not in (k, val) for p in g]
     return dict(
         training=sorted(train), validation=groups[val], testing=groups[k])

@@ -9,11 +9,11 @@ import sys
 from ..conftest import ROOT
 
 
-def test_two_fold_runet(camus_root, tmp_path):
+def test_three_fold_runet(camus_root, tmp_path):
     work = str(tmp_path / 'cv')
     args = [
         sys.executable, 'tools/cross_validate.py',
-        'configs/runet/runet_camus.py', '--folds', '2', '--data-root',
+        'configs/runet/runet_camus.py', '--folds', '3', '--data-root',
         camus_root, '--max-iters', '1', '--batch-size', '2', '--num-workers',
         '0', '--work-dir', work
     ]
@@ -33,4 +33,4 @@ def test_two_fold_runet(camus_root, tmp_path):
     again = subprocess.run(
         args, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert again.returncode == 0
-    assert again.stdout.count('done before, skipped') == 2
+    assert again.stdout.count('done before, skipped') == 3
