@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.mmecho-installed
 DEMO_CFG := configs/meis/rtm_assigner_upanet16_meis-phantom_demo.py
 DEMO_DIR := work_dirs/demo
 
-.PHONY: install test demo lint clean
+.PHONY: install test demo demo-camus demo-runet lint clean
 
 $(STAMP): tools/setup_venv.sh requirements/runtime.txt requirements/tests.txt setup.cfg
 	bash tools/setup_venv.sh
@@ -21,8 +21,23 @@ demo: $(STAMP)
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(DEMO_CFG) $(DEMO_DIR)/iter_500.pth --work-dir $(DEMO_DIR) --show-dir vis
 
+# CAMUS benchmark on a 30-patient phantom: U-Net-ResNet34 and DeepLabV3+-EfficientNet-b3, 300 iterations each
+demo-camus: $(STAMP)
+	$(PY) tools/dataset_converters/make_phantom.py camus data/camus_phantom --num 30 --seed 0
+	$(PY) tools/benchmark_grid.py --cells unet:r34 deeplabv3plus:effb3 --data-root data/camus_phantom \
+		--max-iters 300 --batch-size 8 --num-workers 0 --aug none --work-dir work_dirs/camus_grid_phantom
+
+# RU-Net study on the same phantom: 3-fold cross-validation of U-Net 1, SHG and RU-Net, 120 iterations per fold
+demo-runet: $(STAMP)
+	$(PY) tools/dataset_converters/make_phantom.py camus data/camus_phantom --num 30 --seed 0
+	for m in unet1_camus shg_camus runet_camus; do \
+		$(PY) tools/cross_validate.py configs/runet/$$m.py --folds 3 --data-root data/camus_phantom \
+			--max-iters 120 --batch-size 4 --num-workers 0 --work-dir work_dirs/cv_phantom/$$m \
+			--folds-file work_dirs/cv_phantom/folds.json || exit 1; \
+	done
+
 lint: $(STAMP)
 	$(PY) -m flake8 mmecho tools tests configs || true
 
 clean:
-	rm -rf $(DEMO_DIR) data/meis_phantom
+	rm -rf $(DEMO_DIR) data/meis_phantom data/camus_phantom work_dirs/camus_grid_phantom work_dirs/cv_phantom

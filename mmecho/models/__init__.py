@@ -4,5 +4,6 @@ from .data_preprocessors import *  # noqa: F401,F403
 from .decode_heads import *  # noqa: F401,F403
 from .dense_heads import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403

@@ -11,10 +11,7 @@ data_preprocessor = dict(
     seg_pad_val=255,
     size=(256, 256))
 dice_loss = dict(
-    type='mmseg.DiceLoss',
-    use_sigmoid=False,
-    loss_weight=1.0,
-    loss_name='loss_dice')
+    type='MultiClassDiceLoss', loss_weight=1.0, loss_name='loss_dice')
 light_unet_stage = dict(
     backbone=dict(
         type='LightUNet',

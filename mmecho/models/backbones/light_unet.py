@@ -31,19 +31,25 @@ class LightUNet(BaseModule):
         decoder_channels (Sequence[int]): Channels per decoder level, deepest
             first; ``len = len(encoder_channels) - 1``.
         norm_cfg (dict, optional): Normalisation (None as in U-Net 1).
-        init_cfg (dict, optional): mmengine init config.
+        init_cfg (dict, optional): mmengine init config. He (Kaiming)
+            initialisation by default: without normalisation, PyTorch's
+            default init shrinks the activations through the 22 conv layers
+            and the network starts (and stays) predicting background only.
 
     Shapes:
         ``(B, in_channels, H, W)`` (H, W multiples of 2**(levels-1)) ->
         a 1-tuple ``((B, decoder_channels[-1], H, W), )`` (mmseg convention).
     """
 
-    def __init__(self,
-                 in_channels: int = 3,
-                 encoder_channels: Sequence[int] = (32, 32, 64, 128, 128, 128),
-                 decoder_channels: Sequence[int] = (128, 128, 64, 32, 16),
-                 norm_cfg=None,
-                 init_cfg=None) -> None:
+    def __init__(
+        self,
+        in_channels: int = 3,
+        encoder_channels: Sequence[int] = (32, 32, 64, 128, 128, 128),
+        decoder_channels: Sequence[int] = (128, 128, 64, 32, 16),
+        norm_cfg=None,
+        init_cfg=dict(
+            type='Kaiming', layer='Conv2d', mode='fan_in', nonlinearity='relu')
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if len(decoder_channels) != len(encoder_channels) - 1:
             raise ValueError('decoder_channels needs one entry per encoder '

@@ -28,8 +28,7 @@ model = dict(
                 avg_non_ignore=True,
                 loss_weight=1.0),
             dict(
-                type='mmseg.DiceLoss',
-                use_sigmoid=False,
+                type='MultiClassDiceLoss',
                 loss_weight=1.0,
                 loss_name='loss_dice')
         ]),

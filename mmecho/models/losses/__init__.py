@@ -1,0 +1,4 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+from .multiclass_dice_loss import MultiClassDiceLoss
+
+__all__ = ['MultiClassDiceLoss']
