@@ -52,6 +52,9 @@ class EchoSegMetric(BaseMetric):
         outlier_criteria (dict, optional): Overrides of
             :class:`OutlierCriteria` (RU-Net Table I by default).
         lv_structure (str): Structure whose masks give the volumes.
+        mad_mode (str): ``'mean_of_means'`` (mean of the two directed mean
+            contour distances) or ``'pooled'`` (medpy/MONAI's symmetric
+            mean), see :func:`hausdorff_and_mad`.
         output_dir (str, optional): Where to write ``per_image.csv``,
             ``summary.json``, ``clinical.csv`` and ``bland_altman.png``.
         collect_device, prefix: see :class:`BaseMetric` (prefix ``echo``).
@@ -72,6 +75,7 @@ class EchoSegMetric(BaseMetric):
                  ignore_index: int = 255,
                  outlier_criteria: Optional[dict] = None,
                  lv_structure: str = 'LV',
+                 mad_mode: str = 'mean_of_means',
                  output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
@@ -81,6 +85,7 @@ class EchoSegMetric(BaseMetric):
         self.ignore_index = ignore_index
         self.criteria = OutlierCriteria(**(outlier_criteria or {}))
         self.lv_structure = lv_structure
+        self.mad_mode = mad_mode
         self.output_dir = output_dir
 
     # ------------------------------------------------------------------
@@ -107,7 +112,7 @@ class EchoSegMetric(BaseMetric):
         for name, labels in self.structures.items():
             p = np.isin(pred, labels)
             r = np.isin(ref, labels)
-            hd, mad = hausdorff_and_mad(p, r, spacing)
+            hd, mad = hausdorff_and_mad(p, r, spacing, self.mad_mode)
             rec[f'{name}_Dice'] = dice(p, r)
             rec[f'{name}_HD'] = hd
             rec[f'{name}_MAD'] = mad

@@ -192,3 +192,17 @@ def test_clinical_indices_of_the_reference_are_exact(camus_root, tmp_path):
     assert (tmp_path / 'bland_altman.png').stat().st_size > 0
     assert len(list(csv.DictReader(open(tmp_path / 'per_image.csv')))) == \
         4 * len(info_ef)
+
+
+def test_pooled_mad_matches_the_symmetric_definition():
+    a = disc((80, 80), 40, 40, 20)
+    b = square((80, 80), 25, 30, 12)  # a much shorter contour
+    from mmecho.evaluation.functional import directed_surface_distances
+    d_ab, d_ba = directed_surface_distances(a, b, (0.5, 0.5))
+    _, mad = hausdorff_and_mad(a, b, (0.5, 0.5))
+    _, pooled = hausdorff_and_mad(a, b, (0.5, 0.5), mad_mode='pooled')
+    assert mad == pytest.approx(0.5 * (d_ab.mean() + d_ba.mean()))
+    assert pooled == pytest.approx(np.concatenate([d_ab, d_ba]).mean())
+    assert pooled != pytest.approx(mad)
+    with pytest.raises(ValueError, match='mad_mode'):
+        hausdorff_and_mad(a, b, (1, 1), mad_mode='median')

@@ -77,12 +77,15 @@ def monai(pairs, spacing):
 
 
 def medpy(pairs, spacing):
-    from medpy.metric.binary import assd, dc, hd
+    # medpy's assd pools both distance sets; the CAMUS d_m that mmecho
+    # reports averages the two directed means, so compare with asd both ways
+    from medpy.metric.binary import asd, dc, hd
     out = []
     for pred, ref in pairs:
         for c in (1, 2, 3):
             p, r = pred == c, ref == c
-            out.append((dc(p, r), hd(p, r, spacing), assd(p, r, spacing)))
+            mad = 0.5 * (asd(p, r, spacing) + asd(r, p, spacing))
+            out.append((dc(p, r), hd(p, r, spacing), mad))
     return np.array(out)
 
 

@@ -44,18 +44,27 @@ def image_diagonal_mm(shape: Sequence[int], spacing: Sequence[float]) -> float:
         np.hypot(shape[0] * float(spacing[0]), shape[1] * float(spacing[1])))
 
 
-def hausdorff_and_mad(pred: np.ndarray, ref: np.ndarray,
-                      spacing: Sequence[float]) -> Tuple[float, float]:
+def hausdorff_and_mad(pred: np.ndarray,
+                      ref: np.ndarray,
+                      spacing: Sequence[float],
+                      mad_mode: str = 'mean_of_means') -> Tuple[float, float]:
     """2D Hausdorff distance and mean absolute distance (mm).
 
-    ``HD = max(max d(P->R), max d(R->P))``; ``MAD`` is the mean of the two
-    directed mean distances, ``(mean d(P->R) + mean d(R->P)) / 2`` (medpy's
-    ``assd``; the CAMUS papers' d_m).
+    ``HD = max(max d(P->R), max d(R->P))``. ``MAD`` with
+    ``mad_mode='mean_of_means'`` (default) is ``(mean d(P->R) +
+    mean d(R->P)) / 2``, each contour weighing the same; with ``'pooled'`` it
+    is the mean over both sets of distances together (medpy 0.5's ``assd``,
+    MONAI's ``SurfaceDistanceMetric(symmetric=True)``), where the longer
+    contour weighs more. The two agree when both contours have as many
+    pixels.
 
     Empty masks have a defined result instead of NaN: both empty -> (0, 0);
     exactly one empty -> the image diagonal in mm for both (the worst
     possible value, so a missed structure is penalised, not dropped).
     """
+    if mad_mode not in ('mean_of_means', 'pooled'):
+        raise ValueError("mad_mode must be 'mean_of_means' or 'pooled', got "
+                         f'{mad_mode!r}')
     pred = np.asarray(pred, bool)
     ref = np.asarray(ref, bool)
     has_p, has_r = pred.any(), ref.any()
@@ -66,7 +75,10 @@ def hausdorff_and_mad(pred: np.ndarray, ref: np.ndarray,
         return d, d
     d_pr, d_rp = directed_surface_distances(pred, ref, spacing)
     hd = float(max(d_pr.max(), d_rp.max()))
-    mad = float(0.5 * (d_pr.mean() + d_rp.mean()))
+    if mad_mode == 'pooled':
+        mad = float(np.concatenate([d_pr, d_rp]).mean())
+    else:
+        mad = float(0.5 * (d_pr.mean() + d_rp.mean()))
     return hd, mad
 
 
