@@ -27,12 +27,12 @@ demo-camus: $(STAMP)
 	$(PY) tools/benchmark_grid.py --cells unet:r34 deeplabv3plus:effb3 --data-root data/camus_phantom \
 		--max-iters 300 --batch-size 8 --num-workers 0 --aug none --work-dir work_dirs/camus_grid_phantom
 
-# RU-Net study on the same phantom: 3-fold cross-validation of U-Net 1, SHG and RU-Net, 120 iterations per fold
+# RU-Net study on the same phantom: 3-fold cross-validation of U-Net 1, SHG and RU-Net, 80 iterations per fold
 demo-runet: $(STAMP)
 	$(PY) tools/dataset_converters/make_phantom.py camus data/camus_phantom --num 30 --seed 0
 	for m in unet1_camus shg_camus runet_camus; do \
 		$(PY) tools/cross_validate.py configs/runet/$$m.py --folds 3 --data-root data/camus_phantom \
-			--max-iters 120 --batch-size 4 --num-workers 0 --work-dir work_dirs/cv_phantom/$$m \
+			--max-iters 80 --batch-size 4 --num-workers 0 --work-dir work_dirs/cv_phantom/$$m \
 			--folds-file work_dirs/cv_phantom/folds.json || exit 1; \
 	done
 
