@@ -17,8 +17,6 @@ background included), LV-cavity Dice and mean Dice, for initial and
 augmented data, plus the parameter count and training throughput.
 """
 import argparse
-import csv
-import io
 import json
 import os
 import os.path as osp
@@ -28,7 +26,8 @@ from mmecho.apis.camus_grid import (ARCHITECTURES, ENCODERS, check_cell,
                                     leaf_config_path)
 from mmecho.apis.tool_runs import (count_params, data_overrides,
                                    pick_checkpoint, run_tool,
-                                   schedule_overrides, train_command)
+                                   schedule_overrides, train_command,
+                                   write_table)
 from mmecho.utils import atomic_write_text
 
 AUGS = dict(none='None', thesis='thesis')
@@ -171,17 +170,7 @@ def write_tables(args, results):
         any_r = next(iter(cell.values()))
         row.append(f'{any_r["params_M"]:.2f}')
         rows.append(row)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(header)
-    w.writerows(rows)
-    atomic_write_text(
-        osp.join(args.work_dir, 'grid_results.csv'), buf.getvalue())
-    md = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-    md += ['| ' + ' | '.join(r) + ' |' for r in rows]
-    atomic_write_text(
-        osp.join(args.work_dir, 'grid_results.md'), '\n'.join(md) + '\n')
-    return '\n'.join(md)
+    return write_table(header, rows, osp.join(args.work_dir, 'grid_results'))
 
 
 def main():

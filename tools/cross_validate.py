@@ -22,7 +22,6 @@ of geometrical and anatomical outliers (RU-Net Table I criteria).
 """
 import argparse
 import csv
-import io
 import json
 import os
 import os.path as osp
@@ -32,7 +31,8 @@ from mmengine import Config
 
 from mmecho.apis.tool_runs import (count_params, data_overrides,
                                    pick_checkpoint, run_tool,
-                                   schedule_overrides, train_command)
+                                   schedule_overrides, train_command,
+                                   write_table)
 from mmecho.datasets import fold_subsets, official_subgroups, stratified_folds
 from mmecho.utils import atomic_write_text
 
@@ -185,16 +185,7 @@ def main():
             str(s['ana']), f'{s["ana_pct"]:.1f}',
             str(s['n'])
         ])
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(header)
-    w.writerows(table)
-    atomic_write_text(osp.join(args.work_dir, 'cv_table.csv'), buf.getvalue())
-    md = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-    md += ['| ' + ' | '.join(r) + ' |' for r in table]
-    atomic_write_text(
-        osp.join(args.work_dir, 'cv_table.md'), '\n'.join(md) + '\n')
-    print('\n'.join(md))
+    print(write_table(header, table, osp.join(args.work_dir, 'cv_table')))
 
 
 if __name__ == '__main__':

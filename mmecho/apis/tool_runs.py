@@ -2,7 +2,9 @@
 """Helpers for tools that drive ``tools/train.py`` / ``tools/test.py`` cell
 by cell or fold by fold (``tools/benchmark_grid.py``,
 ``tools/cross_validate.py``)."""
+import csv
 import glob
+import io
 import os.path as osp
 import subprocess
 import sys
@@ -90,3 +92,19 @@ def count_params(config: str) -> float:
     register_all_modules()
     model = MODELS.build(Config.fromfile(config).model)
     return sum(p.numel() for p in model.parameters()) / 1e6
+
+
+def write_table(header: List[str], rows: List[List[str]],
+                path_stem: str) -> str:
+    """Write ``path_stem.csv`` and ``path_stem.md`` (atomically) and return
+    the Markdown table."""
+    from mmecho.utils import atomic_write_text
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    w.writerows(rows)
+    atomic_write_text(path_stem + '.csv', buf.getvalue())
+    md = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    md += ['| ' + ' | '.join(r) + ' |' for r in rows]
+    atomic_write_text(path_stem + '.md', '\n'.join(md) + '\n')
+    return '\n'.join(md)

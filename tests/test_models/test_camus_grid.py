@@ -6,30 +6,19 @@ import sys
 import pytest
 import torch
 from mmengine import Config
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
 
 from mmecho.apis.camus_grid import ARCHITECTURES, ENCODERS, leaf_config_path
 from mmecho.registry import MODELS
 from mmecho.utils import register_all_modules
 from ..conftest import ROOT
+from .seg_samples import random_seg_samples
 
 CELLS = [(a, e) for a in ARCHITECTURES for e in ENCODERS]
 
 
 def _batch(n=2, size=256):
     torch.manual_seed(0)
-    samples = []
-    for _ in range(n):
-        ds = SegDataSample()
-        ds.gt_sem_seg = PixelData(data=torch.randint(0, 4, (1, size, size)))
-        ds.set_metainfo(
-            dict(
-                img_shape=(size, size),
-                ori_shape=(size, size),
-                pad_shape=(size, size)))
-        samples.append(ds)
-    return torch.randn(n, 3, size, size), samples
+    return torch.randn(n, 3, size, size), random_seg_samples(n, size)
 
 
 @pytest.mark.parametrize('arch,encoder', CELLS)

@@ -3,13 +3,12 @@ CAMUS baseline's size."""
 import pytest
 import torch
 from mmengine import Config
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
 
 from mmecho.models.layers import DifferentiableROI
 from mmecho.registry import MODELS
 from mmecho.utils import register_all_modules
 from ..conftest import ROOT
+from .seg_samples import random_seg_samples
 
 
 def build(name, **model_overrides):
@@ -17,20 +16,6 @@ def build(name, **model_overrides):
     cfg = Config.fromfile(f'{ROOT}/configs/runet/{name}.py')
     cfg.model.update(model_overrides)
     return MODELS.build(cfg.model)
-
-
-def samples(n, size):
-    out = []
-    for _ in range(n):
-        ds = SegDataSample()
-        ds.gt_sem_seg = PixelData(data=torch.randint(0, 4, (1, size, size)))
-        ds.set_metainfo(
-            dict(
-                img_shape=(size, size),
-                ori_shape=(size, size),
-                pad_shape=(size, size)))
-        out.append(ds)
-    return out
 
 
 def test_roi_is_a_dilation_by_the_rate():
@@ -58,7 +43,7 @@ def test_second_loss_reaches_the_first_unet_through_the_roi():
         fg = 1 - model.stages[0].decode_head.forward(
             model.stages[0].extract_feat(x)).softmax(1)[:, 0]
     model.roi.shift = float(fg.median())
-    losses = model.loss(x, samples(2, 64))
+    losses = model.loss(x, random_seg_samples(2, 64))
     assert set(k for k in losses
                if 'loss' in k) == {'o1.loss_dice', 'o2.loss_dice'}
     losses['o2.loss_dice'].backward()
@@ -68,7 +53,7 @@ def test_second_loss_reaches_the_first_unet_through_the_roi():
     # and only through the mask: with the ROI cut off, no gradient arrives
     model.zero_grad()
     model.roi_mask = lambda logits: torch.ones_like(logits[:, :1])
-    model.loss(x, samples(2, 64))['o2.loss_dice'].backward()
+    model.loss(x, random_seg_samples(2, 64))['o2.loss_dice'].backward()
     assert all(
         p.grad is None or float(p.grad.abs().sum()) == 0
         for p in model.stages[0].parameters())
@@ -81,7 +66,8 @@ def test_runet_predicts_either_output(output):
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         outs = model.forward_stages(x)
-        pred = model.predict(x, samples(1, 64))[0].pred_sem_seg.data[0]
+        pred = model.predict(x, random_seg_samples(1,
+                                                   64))[0].pred_sem_seg.data[0]
     assert torch.equal(pred, outs[output - 1][0].argmax(0))
 
 
@@ -89,7 +75,7 @@ def test_shg_and_unet1_sizes():
     shg = build('shg_camus')
     assert len(shg.stages) == 3
     assert shg.stages[1].backbone.encoder[0][0].conv.in_channels == 3 + 4
-    losses = shg.loss(torch.rand(2, 3, 64, 64), samples(2, 64))
+    losses = shg.loss(torch.rand(2, 3, 64, 64), random_seg_samples(2, 64))
     assert {'o1.loss_dice', 'o2.loss_dice', 'o3.loss_dice'} <= set(losses)
     n = {
         name: sum(p.numel() for p in build(name).parameters()) / 1e6

@@ -5,18 +5,15 @@
 """
 import argparse
 
-from mmengine import Config
-
 from mmecho.apis.camus_grid import ARCHITECTURES, ENCODERS, leaf_config_path
-from mmecho.registry import MODELS
-from mmecho.utils import atomic_write_text, register_all_modules
+from mmecho.apis.tool_runs import count_params
+from mmecho.utils import atomic_write_text
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', help='also write the table to this file')
     args = parser.parse_args()
-    register_all_modules()
     header = ['Architecture'] + [
         ENCODERS[e][0] if e != 'plain' else 'plain' for e in ENCODERS
     ]
@@ -24,11 +21,7 @@ def main():
     for arch in ARCHITECTURES:
         row = [ARCHITECTURES[arch]]
         for enc in ENCODERS:
-            model = MODELS.build(
-                Config.fromfile(leaf_config_path(arch, enc)).model)
-            row.append(
-                f'{sum(p.numel() for p in model.parameters()) / 1e6:.2f}')
-            del model
+            row.append(f'{count_params(leaf_config_path(arch, enc)):.2f}')
         lines.append('| ' + ' | '.join(row) + ' |')
         print(lines[-1], flush=True)
     table = '\n'.join(lines) + '\n'
