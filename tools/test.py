@@ -77,10 +77,12 @@ def main():
         from mmengine.evaluator import DumpResults
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
+    finished = False
     try:
         runner.test()
+        finished = True
     finally:
-        shutdown_distributed()
+        shutdown_distributed(success=finished)
 
 
 if __name__ == '__main__':

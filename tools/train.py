@@ -77,10 +77,12 @@ def main():
     else:
         from mmecho.registry import RUNNERS
         runner = RUNNERS.build(cfg)
+    finished = False
     try:
         runner.train()
+        finished = True
     finally:
-        shutdown_distributed()
+        shutdown_distributed(success=finished)
 
 
 if __name__ == '__main__':
