@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.mmecho-installed
 DEMO_CFG := configs/meis/rtm_assigner_upanet16_meis-phantom_demo.py
 DEMO_DIR := work_dirs/demo
 
-.PHONY: install test demo demo-camus demo-runet lint clean
+.PHONY: install test demo demo-camus demo-runet demo-registration lint clean
 
 $(STAMP): tools/setup_venv.sh requirements/runtime.txt requirements/tests.txt setup.cfg
 	bash tools/setup_venv.sh
@@ -39,8 +39,32 @@ demo-runet: $(STAMP)
 			--folds-file work_dirs/cv_phantom/folds.json --cfg-options $(SMALL) || exit 1; \
 	done
 
+# Registration pseudo-labels (paper 001) on the same phantom: DLIR B-spline model (1,500 iterations at 128 x 128),
+# forward / backward / bidirectional pseudo-labels scored against the dense phantom truth, then the 2D sparse,
+# 2D dense and 2D+time models (600 iterations each) tested with the sequence metrics (Eq. 2 smoothness)
+REG_CFG := configs/registration/bspline_dlir_camus-phantom.py
+REG_DIR := work_dirs/bspline_dlir_camus-phantom
+PSEUDO  := data/camus_phantom_pseudo
+demo-registration: $(STAMP)
+	$(PY) tools/dataset_converters/make_phantom.py camus data/camus_phantom --num 30 --seed 0
+	$(PY) tools/train.py $(REG_CFG) --work-dir $(REG_DIR)
+	for m in forward backward bidirectional; do \
+		$(PY) tools/generate_pseudo_labels.py $(REG_CFG) $(REG_DIR)/iter_1500.pth data/camus_phantom \
+			--mode $$m --out $(PSEUDO)/$$m || exit 1; \
+	done
+	$(PY) tools/analysis_tools/evaluate_pseudo_labels.py data/camus_phantom --split database_split/subgroup_testing.txt \
+		--pseudo forward=$(PSEUDO)/forward backward=$(PSEUDO)/backward bidirectional=$(PSEUDO)/bidirectional \
+		--out work_dirs/pseudo_eval_phantom/testing
+	for m in unet2d_sparse unet2d_dense unet3d_dense; do \
+		$(PY) tools/train.py configs/temporal/$${m}_camus-phantom.py --work-dir work_dirs/temporal_phantom/$$m || exit 1; \
+		$(PY) tools/test.py configs/temporal/$${m}_camus-phantom.py work_dirs/temporal_phantom/$$m/iter_600.pth \
+			--work-dir work_dirs/temporal_phantom/$$m \
+			--cfg-options test_evaluator.output_dir=work_dirs/temporal_phantom/$$m/seq_eval || exit 1; \
+	done
+
 lint: $(STAMP)
 	$(PY) -m flake8 mmecho tools tests configs || true
 
 clean:
-	rm -rf $(DEMO_DIR) data/meis_phantom data/camus_phantom work_dirs/camus_grid_phantom work_dirs/cv_phantom
+	rm -rf $(DEMO_DIR) data/meis_phantom data/camus_phantom work_dirs/camus_grid_phantom work_dirs/cv_phantom \
+		$(PSEUDO) $(REG_DIR) work_dirs/pseudo_eval_phantom work_dirs/temporal_phantom

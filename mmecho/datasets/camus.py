@@ -90,6 +90,7 @@ class CAMUSFiles:
         if view not in CAMUS_VIEWS:
             raise ValueError(f'view must be one of {CAMUS_VIEWS}, got {view}')
         self.dir = osp.join(data_root, patients_dir, patient)
+        self.patients_dir = patients_dir
         self.patient, self.view = patient, view
         self.stem = osp.join(self.dir, f'{patient}_{view}')
         self.info_path = osp.join(self.dir, f'Info_{view}.cfg')
@@ -102,17 +103,30 @@ class CAMUSFiles:
         what = f'{instant} {"label map" if gt else "image"}'
         return resolve_image(self.stem + suffix, what)
 
-    def sequence(self, gt: bool, required: bool = True) -> Optional[str]:
-        """The half sequence (2023) or sequence (2019) file."""
+    def sequence(self,
+                 gt: bool,
+                 required: bool = True,
+                 label_name: str = 'half_sequence_gt',
+                 label_root: Optional[str] = None) -> Optional[str]:
+        """The half sequence (2023) or sequence (2019) file.
+
+        With ``gt=True``: the labels of every frame, ``{stem}_{label_name}``
+        (``half_sequence_gt``, or ``half_sequence_pseudo`` as written by
+        ``tools/generate_pseudo_labels.py``), looked up under ``label_root``
+        (same layout as ``data_root``) when given.
+        """
         from .io import find_image
-        names = ['_half_sequence_gt'
-                 ] if gt else ['_half_sequence', '_sequence']
+        stem = self.stem
+        if gt and label_root is not None:
+            stem = osp.join(label_root, self.patients_dir, self.patient,
+                            f'{self.patient}_{self.view}')
+        names = [f'_{label_name}'] if gt else ['_half_sequence', '_sequence']
         for name in names:
-            path = find_image(self.stem + name)
+            path = find_image(stem + name)
             if path is not None:
                 return path
         if required:
-            resolve_image(self.stem + names[0],
+            resolve_image(stem + names[0],
                           'half-sequence ' + ('labels' if gt else 'images'))
         return None
 
@@ -132,6 +146,11 @@ class CAMUSDataset(BaseSegDataset):
         views (Sequence[str]): Any of ``'2CH'``, ``'4CH'``.
         instants (Sequence[str] | str): ``('ED', 'ES')`` (annotated frames),
             or ``'all'`` for every frame of the labelled half sequence.
+        sequence_labels (str): With ``instants='all'``, the label files of
+            the sequences: ``'half_sequence_gt'`` (default, dense
+            references) or ``'half_sequence_pseudo'`` (pseudo-labels).
+        sequence_label_root (str, optional): Root holding those label files
+            in the same layout, when they are not beside the images.
         pipeline (list): Typically ``LoadEchoFrame``, ``LoadEchoLabelMap``,
             resize, ``PackSegInputs`` with ``meta_keys`` including
             ``spacing``, ``patient``, ``view``, ``instant``.
@@ -145,8 +164,12 @@ class CAMUSDataset(BaseSegDataset):
                  split: Union[None, str, Sequence[str]] = None,
                  views: Sequence[str] = CAMUS_VIEWS,
                  instants: Union[str, Sequence[str]] = ('ED', 'ES'),
+                 sequence_labels: str = 'half_sequence_gt',
+                 sequence_label_root: Optional[str] = None,
                  **kwargs) -> None:
         self.patients_dir = patients_dir
+        self.sequence_labels = sequence_labels
+        self.sequence_label_root = sequence_label_root
         self.split = split
         self.views = tuple(views)
         self.instants = instants
@@ -171,7 +194,10 @@ class CAMUSDataset(BaseSegDataset):
                     image_quality=info.get('ImageQuality', 'unknown'))
                 if self.instants == 'all':
                     img = files.sequence(gt=False)
-                    gt = files.sequence(gt=True)
+                    gt = files.sequence(
+                        gt=True,
+                        label_name=self.sequence_labels,
+                        label_root=self.sequence_label_root)
                     n = read_image_shape(img)[0]
                     n_gt = read_image_shape(gt)[0]
                     if n != n_gt:
@@ -191,6 +217,7 @@ class CAMUSDataset(BaseSegDataset):
                                 img_path=img,
                                 seg_map_path=gt,
                                 frame_index=t,
+                                num_frames=n,
                                 instant=name,
                                 **common))
                 else:

@@ -82,8 +82,7 @@ def shutdown_distributed(success: bool = False) -> None:
     """
     if not (dist.is_available() and dist.is_initialized()):
         return
-    cpu_gloo = (not torch.cuda.is_available()
-                and dist.get_backend() == 'gloo')
+    cpu_gloo = (not torch.cuda.is_available() and dist.get_backend() == 'gloo')
     try:
         dist.barrier()
     finally:

@@ -4,7 +4,8 @@ data_root = 'data/camus/'
 crop_size = (256, 256)
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
              'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
-             'spacing', 'patient', 'view', 'instant', 'frame_index')
+             'spacing', 'patient', 'view', 'instant', 'frame_index',
+             'num_frames')
 train_pipeline = [
     dict(type='LoadEchoFrame'),
     dict(type='LoadEchoLabelMap', valid_labels=(0, 1, 2, 3)),

@@ -6,10 +6,11 @@ from .plain_conv_encoder import PlainConvEncoder
 from .resnet_encoder import ResNetEncoder
 from .resnet_panel import PanelBottleneck, ResNetPanel
 from .staged_encoder import StagedEncoder
+from .unet3d import UNet3D
 from .upanet import UPABlock, UPANetV2
 
 __all__ = [
     'PanelBottleneck', 'ResNetPanel', 'UPABlock', 'UPANetV2', 'StagedEncoder',
     'ResNetEncoder', 'EfficientNetEncoder', 'MobileNetV2Encoder',
-    'PlainConvEncoder', 'LightUNet'
+    'PlainConvEncoder', 'LightUNet', 'UNet3D'
 ]

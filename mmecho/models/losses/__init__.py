@@ -1,4 +1,7 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 from .multiclass_dice_loss import MultiClassDiceLoss
+from .registration_losses import BendingEnergyLoss, DiffusionLoss, NCCLoss
 
-__all__ = ['MultiClassDiceLoss']
+__all__ = [
+    'MultiClassDiceLoss', 'NCCLoss', 'BendingEnergyLoss', 'DiffusionLoss'
+]

@@ -30,7 +30,8 @@ class MultiClassDiceLoss(nn.Module):
         loss_name (str): Key in the loss dict (must start with ``loss_``).
 
     Shapes:
-        ``pred (B, C, H, W)`` logits, ``target (B, H, W)`` labels -> scalar.
+        ``pred (B, C, H, W)`` logits, ``target (B, H, W)`` labels -> scalar;
+        also ``(B, C, T, H, W)`` / ``(B, T, H, W)`` (2D+time).
     """
 
     def __init__(self,
@@ -60,10 +61,10 @@ class MultiClassDiceLoss(nn.Module):
         valid = (target != ignore)
         t = F.one_hot(
             torch.where(valid, target, torch.zeros_like(target)).long(),
-            num_classes).permute(0, 3, 1, 2).to(prob)
+            num_classes).movedim(-1, 1).to(prob)
         v = valid[:, None].to(prob)
         prob, t = prob * v, t * v
-        dims = (0, 2, 3)
+        dims = (0, ) + tuple(range(2, prob.dim()))
         inter = (prob * t).sum(dims)
         denom = prob.sum(dims) + t.sum(dims)
         dice = (2 * inter + self.eps) / (denom + self.eps)

@@ -1,0 +1,24 @@
+# Runtime of the registration models: mmengine's defaults, iteration-based
+# logging, checkpoints every 1000 iterations (two kept) plus the best one by
+# the validation NCC after warping.
+default_scope = 'mmecho'
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=1000,
+        max_keep_ckpts=2,
+        save_best='reg/NCC_after',
+        rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'))
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'))
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False

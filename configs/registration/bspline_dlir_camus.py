@@ -1,0 +1,23 @@
+# DLIR B-spline registration of CAMUS frames (paper 001, section 3.3):
+# DIRNet with 32 kernels, B-spline grid spacing 32, loss -NCC + 1.0 x bending
+# energy, AMSGrad Adam lr 1e-3, batch 32, 10,000 iterations over every
+# intra-patient frame pair, frames at 512 x 512.
+_base_ = [
+    '../_base_/datasets/camus_frame_pairs.py',
+    '../_base_/default_runtime_reg.py'
+]
+model = dict(
+    type='PairwiseRegistrator',
+    network=dict(type='BSplineRegistrationNet', grid_spacing=32, kernels=32),
+    loss_similarity=dict(type='NCCLoss', loss_weight=1.0),
+    loss_regularization=dict(type='BendingEnergyLoss', loss_weight=1.0),
+    num_classes=4)
+max_iters = 10000
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='Adam', lr=1e-3, amsgrad=True, weight_decay=0.0))
+param_scheduler = []
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=1000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')

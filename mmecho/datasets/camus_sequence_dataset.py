@@ -1,0 +1,154 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+"""Whole CAMUS ED -> ES sequences for 2D+time segmentation models."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import cv2
+import numpy as np
+import torch
+from mmengine.dataset import BaseDataset
+from mmengine.structures import BaseDataElement
+
+from mmecho.registry import DATASETS
+from .camus import (CAMUS_CLASSES, CAMUS_PALETTE, CAMUS_VIEWS, CAMUSFiles,
+                    resolve_patients)
+from .io import DatasetFormatError, load_medical_image
+
+SPARSE = 'sparse'
+
+
+def resample_sequence(frames: np.ndarray, size: Sequence[int], num_frames: int,
+                      labels: bool) -> np.ndarray:
+    """``(T, H, W)`` -> ``(num_frames, h, w)``: area / linear resampling for
+    images, nearest in space and time for labels (frame 0 and T-1 map to
+    0 and num_frames-1 exactly)."""
+    T = frames.shape[0]
+    h, w = int(size[0]), int(size[1])
+    interp = cv2.INTER_NEAREST if labels else cv2.INTER_AREA
+    spatial = np.stack(
+        [cv2.resize(f, (w, h), interpolation=interp) for f in frames])
+    pos = np.linspace(0, T - 1, num_frames)
+    if labels:
+        return spatial[np.round(pos).astype(int)]
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, T - 1)
+    a = (pos - lo)[:, None, None]
+    return ((1 - a) * spatial[lo] + a * spatial[hi]).astype(np.float32)
+
+
+@DATASETS.register_module()
+class CAMUSSequenceDataset(BaseDataset):
+    """One item per patient and view: the frames from ED to ES.
+
+    Args:
+        data_root (str): CAMUS root.
+        patients_dir (str): ``'database_nifti'`` or ``'training'``.
+        split: ``None``, a split file (relative to ``data_root``) or ids.
+        views (tuple): Subset of ``('2CH', '4CH')``.
+        labels (str): ``'half_sequence_gt'`` (dense references),
+            ``'half_sequence_pseudo'`` (registration pseudo-labels) or
+            ``'sparse'`` (the ED and ES label maps only; other frames are
+            ``ignore_index``).
+        label_root (str, optional): Where the sequence label files live,
+            same layout (default: beside the images).
+        size (tuple): ``(h, w)`` the network sees.
+        num_frames (int): Frames the network sees (the sequence is
+            resampled in time; predictions go back to the original frames).
+        ignore_index (int): Label of unlabelled pixels / frames.
+
+    Items: ``inputs`` ``(1, num_frames, h, w)`` float in [0, 1];
+    ``data_samples`` a :class:`BaseDataElement` with ``labels``
+    ``(num_frames, h, w)`` long, ``gt`` ``(T, H, W)`` uint8 at the original
+    resolution and the metainfo ``patient``, ``view``, ``num_frames`` (T),
+    ``spacing`` (mm), ``ori_shape``, ``img_path``.
+    """
+
+    METAINFO = dict(classes=CAMUS_CLASSES, palette=CAMUS_PALETTE)
+
+    def __init__(self,
+                 data_root: str,
+                 patients_dir: str = 'database_nifti',
+                 split: Union[None, str, Sequence[str]] = None,
+                 views: Sequence[str] = CAMUS_VIEWS,
+                 labels: str = 'half_sequence_gt',
+                 label_root: Optional[str] = None,
+                 size: Sequence[int] = (256, 256),
+                 num_frames: int = 16,
+                 ignore_index: int = 255,
+                 **kwargs) -> None:
+        self.patients_dir = patients_dir
+        self.split = split
+        self.views = tuple(views)
+        self.labels = labels
+        self.label_root = label_root
+        self.size = tuple(int(s) for s in size)
+        self.num_frames = int(num_frames)
+        self.ignore_index = ignore_index
+        kwargs.setdefault('pipeline', [])
+        super().__init__(data_root=data_root, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        out = []
+        for pid in resolve_patients(self.data_root, self.patients_dir,
+                                    self.split):
+            for view in self.views:
+                files = CAMUSFiles(self.data_root, self.patients_dir, pid,
+                                   view)
+                info = files.info()
+                item = dict(
+                    patient=pid,
+                    view=view,
+                    img_path=files.sequence(gt=False),
+                    ed_index=info['ed_index'],
+                    es_index=info['es_index'])
+                if self.labels == SPARSE:
+                    item['ed_gt'] = files.instant('ED', gt=True)
+                    item['es_gt'] = files.instant('ES', gt=True)
+                else:
+                    item['seg_map_path'] = files.sequence(
+                        gt=True,
+                        label_name=self.labels,
+                        label_root=self.label_root)
+                out.append(item)
+        return out
+
+    def load_sequence(self, info: Dict):
+        """``(frames, labels, spacing)`` from ED to ES at the original
+        resolution; labels ``(T, H, W)`` uint8 (ignore where unknown)."""
+        seq, spacing = load_medical_image(info['img_path'])
+        ed, es = info['ed_index'], info['es_index']
+        if not 0 <= ed < es < seq.shape[0]:
+            raise DatasetFormatError(
+                info['img_path'], f'needs ED < ES inside the {seq.shape[0]} '
+                f'frames, got ED={ed + 1}, ES={es + 1} (1-based)')
+        frames = seq[ed:es + 1].astype(np.uint8)
+        if self.labels == SPARSE:
+            lab = np.full(frames.shape, self.ignore_index, np.uint8)
+            lab[0] = load_medical_image(info['ed_gt'])[0]
+            lab[-1] = load_medical_image(info['es_gt'])[0]
+        else:
+            full, _ = load_medical_image(info['seg_map_path'])
+            if full.shape != seq.shape:
+                raise DatasetFormatError(
+                    info['seg_map_path'], f'labels of shape {full.shape}, '
+                    f'but {info["img_path"]} has {seq.shape}')
+            lab = full[ed:es + 1].astype(np.uint8)
+        return frames, lab, tuple(float(s) for s in spacing[-2:])
+
+    def prepare_data(self, idx) -> dict:
+        info = self.get_data_info(idx)
+        frames, lab, spacing = self.load_sequence(info)
+        x = resample_sequence(frames, self.size, self.num_frames, False)
+        y = resample_sequence(lab, self.size, self.num_frames, True)
+        sample = BaseDataElement(
+            metainfo=dict(
+                patient=info['patient'],
+                view=info['view'],
+                num_frames=int(frames.shape[0]),
+                spacing=spacing,
+                ori_shape=tuple(frames.shape[1:]),
+                img_path=info['img_path']))
+        sample.labels = torch.from_numpy(y.astype(np.int64))
+        sample.gt = lab
+        return dict(
+            inputs=torch.from_numpy(x / 255.0).float()[None],
+            data_samples=sample)

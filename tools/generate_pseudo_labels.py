@@ -1,0 +1,78 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+"""Propagate the CAMUS ED / ES labels through the sequences (paper 001).
+
+    python tools/generate_pseudo_labels.py CONFIG CKPT DATA_ROOT \
+        --mode {forward,backward,bidirectional} [--out OUT] [--split FILE] \
+        [--views 2CH 4CH] [--strategy {sequential,fixed}] [--device cpu]
+
+Writes ``{patient}_{view}_half_sequence_pseudo.nii.gz`` beside the CAMUS
+files, or under ``OUT`` with the same layout, and ``pseudo_labels.json``
+(what was made, with which model). Re-running skips recorded files, so an
+interrupted run resumes; ``--overwrite`` regenerates. Train on the result
+with ``CAMUSDataset(instants='all', sequence_labels='half_sequence_pseudo',
+sequence_label_root=OUT)``.
+"""
+import argparse
+import json
+
+from mmecho.apis.pseudo_labels import (generate_camus_pseudo_labels,
+                                       load_registration_model,
+                                       model_fields_fn)
+from mmecho.registration import MODES
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config', help='registration model config')
+    p.add_argument('checkpoint', help='its checkpoint')
+    p.add_argument('data_root', help='CAMUS root')
+    p.add_argument('--mode', choices=MODES, default='bidirectional')
+    p.add_argument(
+        '--out',
+        help='separate output root (default: beside '
+        'the CAMUS files)')
+    p.add_argument('--patients-dir', default='database_nifti')
+    p.add_argument('--split', help='split file (relative to DATA_ROOT)')
+    p.add_argument('--views', nargs='+', default=['2CH', '4CH'])
+    p.add_argument(
+        '--strategy', choices=('sequential', 'fixed'), default='sequential')
+    p.add_argument(
+        '--closing',
+        type=int,
+        default=5,
+        help='closing kernel of the bidirectional fusion (px)')
+    p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--overwrite', action='store_true')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    model, size = load_registration_model(args.config, args.checkpoint,
+                                          args.device)
+    summary = generate_camus_pseudo_labels(
+        model_fields_fn(model),
+        args.data_root,
+        mode=args.mode,
+        out_root=args.out,
+        patients_dir=args.patients_dir,
+        split=args.split,
+        views=args.views,
+        size=size,
+        strategy=args.strategy,
+        num_classes=model.num_classes,
+        closing_kernel=args.closing,
+        batch_size=args.batch_size,
+        device=args.device,
+        overwrite=args.overwrite,
+        model_info=dict(config=args.config, checkpoint=args.checkpoint))
+    fps = summary['frames'] / max(summary['seconds'], 1e-9)
+    print(f'\nwrote {summary["written"]} sequences ({summary["frames"]} '
+          f'frames, {fps:.1f} frames/s), skipped {summary["skipped"]} '
+          f'already done; manifest: {summary["manifest"]}')
+    print(json.dumps({k: summary[k] for k in ('written', 'skipped')}))
+
+
+if __name__ == '__main__':
+    main()
