@@ -1,9 +1,17 @@
 # Copyright (c) mmecho contributors. All rights reserved.
-"""Propagate the CAMUS ED / ES labels through the sequences (paper 001).
+"""Propagate ED / ES labels through the sequences (papers 001 and 003).
 
     python tools/generate_pseudo_labels.py CONFIG CKPT DATA_ROOT \
         --mode {forward,backward,bidirectional} [--out OUT] [--split FILE] \
         [--views 2CH 4CH] [--strategy {sequential,fixed}] [--device cpu]
+
+    python tools/generate_pseudo_labels.py CONFIG CKPT MNMS_ROOT \
+        --dataset mnms --info-file mnms_dataset_info.csv \
+        [--splits Training/Labeled] --mode forward [--out OUT]
+
+M&Ms: every short-axis slice is propagated from ED to ES (cyclically) and
+written as ``{code}_sa_pseudo.nii.gz`` (4D, 255 outside ED..ES); the Dice of
+the propagated labels at ES against the ES reference is printed per region.
 
 Writes ``{patient}_{view}_half_sequence_pseudo.nii.gz`` beside the CAMUS
 files, or under ``OUT`` with the same layout, and ``pseudo_labels.json``
@@ -16,6 +24,7 @@ import argparse
 import json
 
 from mmecho.apis.pseudo_labels import (generate_camus_pseudo_labels,
+                                       generate_mnms_pseudo_labels,
                                        load_registration_model,
                                        model_fields_fn)
 from mmecho.registration import MODES
@@ -26,6 +35,12 @@ def parse_args(argv=None):
     p.add_argument('config', help='registration model config')
     p.add_argument('checkpoint', help='its checkpoint')
     p.add_argument('data_root', help='CAMUS root')
+    p.add_argument('--dataset', choices=('camus', 'mnms'), default='camus')
+    p.add_argument(
+        '--info-file',
+        default='mnms_dataset_info.csv',
+        help='M&Ms information CSV, relative to DATA_ROOT')
+    p.add_argument('--splits', nargs='+', help='M&Ms split folders')
     p.add_argument('--mode', choices=MODES, default='bidirectional')
     p.add_argument(
         '--out',
@@ -51,14 +66,9 @@ def main(argv=None):
     args = parse_args(argv)
     model, size = load_registration_model(args.config, args.checkpoint,
                                           args.device)
-    summary = generate_camus_pseudo_labels(
-        model_fields_fn(model),
-        args.data_root,
+    common = dict(
         mode=args.mode,
         out_root=args.out,
-        patients_dir=args.patients_dir,
-        split=args.split,
-        views=args.views,
         size=size,
         strategy=args.strategy,
         num_classes=model.num_classes,
@@ -67,6 +77,25 @@ def main(argv=None):
         device=args.device,
         overwrite=args.overwrite,
         model_info=dict(config=args.config, checkpoint=args.checkpoint))
+    if args.dataset == 'mnms':
+        summary = generate_mnms_pseudo_labels(
+            model_fields_fn(model),
+            args.data_root,
+            args.info_file,
+            splits=args.splits,
+            **common)
+        names = ('LV', 'MYO', 'RV')
+        print('\nDice of the propagated labels at ES vs the ES reference: ' +
+              ', '.join(f'{names[c - 1] if c <= 3 else c} {v:.3f}'
+                        for c, v in summary['es_dice'].items()))
+    else:
+        summary = generate_camus_pseudo_labels(
+            model_fields_fn(model),
+            args.data_root,
+            patients_dir=args.patients_dir,
+            split=args.split,
+            views=args.views,
+            **common)
     fps = summary['frames'] / max(summary['seconds'], 1e-9)
     print(f'\nwrote {summary["written"]} sequences ({summary["frames"]} '
           f'frames, {fps:.1f} frames/s), skipped {summary["skipped"]} '

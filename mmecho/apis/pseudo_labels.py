@@ -225,3 +225,134 @@ def model_fields_fn(model) -> Callable:
         return model.displacement(fixed, moving)
 
     return fn
+
+
+def generate_mnms_pseudo_labels(fields_fn: Callable,
+                                data_root: str,
+                                info_file: str,
+                                mode: str = 'forward',
+                                out_root: Optional[str] = None,
+                                splits: Optional[Sequence[str]] = None,
+                                vendors: Optional[Sequence[str]] = None,
+                                size: Optional[Sequence[int]] = None,
+                                strategy: str = 'sequential',
+                                num_classes: int = 4,
+                                closing_kernel: int = 5,
+                                batch_size: int = 8,
+                                device: str = 'cpu',
+                                overwrite: bool = False,
+                                model_info: Optional[Dict] = None,
+                                progress: bool = True) -> Dict:
+    """M&Ms (paper 003): propagate the ED labels of every short-axis slice
+    to the frames up to ES (``'forward'``, the paper's choice), the ES
+    labels back (``'backward'``) or both (``'bidirectional'``).
+
+    Writes ``{code}_sa_pseudo.nii.gz`` (the 4D shape of ``_sa``; frames
+    outside ED..ES are 255, ED and ES keep the manual labels) beside the
+    data or under ``out_root`` with the same layout, plus the manifest, and
+    resumes like :func:`generate_camus_pseudo_labels`. The returned dict
+    also holds ``es_dice``: per region, the mean Dice of the propagated
+    labels at ES against the ES reference over slices labelled at ED
+    (forward mode: the check paper 003 relies on; in the other modes the
+    ES frame is the ES reference itself).
+    """
+    from mmecho.datasets.mnms import MnMsReader, pseudo_label_path
+    from mmecho.datasets.mnms_frame_pairs import frames_ed_to_es, to_uint8
+    from mmecho.evaluation.functional import dice
+    if mode not in MODES:
+        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    reader = MnMsReader(data_root, info_file)
+    root = out_root if out_root else data_root
+    manifest_path = osp.join(root, MANIFEST)
+    manifest = _read_manifest(manifest_path)
+    settings = dict(
+        dataset='mnms',
+        mode=mode,
+        strategy=strategy,
+        size=list(size) if size else None,
+        closing_kernel=closing_kernel,
+        model=model_info or {})
+    if manifest.get('files') and not overwrite:
+        old = {k: manifest.get(k) for k in ('mode', 'strategy', 'size')}
+        new = {k: settings[k] for k in ('mode', 'strategy', 'size')}
+        if old != new:
+            raise ValueError(
+                f'{manifest_path} records pseudo-labels made with {old}, '
+                f'not {new}: choose another --out or pass --overwrite')
+    manifest.update(settings)
+    done = manifest.setdefault('files', {})
+    codes = reader.subjects(splits, vendors)
+    bar = None
+    if progress:
+        from mmengine.utils import ProgressBar
+        bar = ProgressBar(len(codes))
+    written = skipped = frames_done = 0
+    es_dice = {c: [] for c in range(1, num_classes)}
+    t0 = time.perf_counter()
+    for code in codes:
+        out_path = pseudo_label_path(reader, code, out_root)
+        if not overwrite and code in done and osp.isfile(out_path):
+            skipped += 1
+            for c, v in done[code].get('es_dice', {}).items():
+                es_dice[int(c)] += v
+            if bar:
+                bar.update()
+            continue
+        d = reader.load(code)
+        if d['label'] is None:
+            raise ValueError(f'{code}: no {code}_sa_gt file to propagate')
+        image = to_uint8(d['image'])
+        T, Z = image.shape[:2]
+        frames = frames_ed_to_es(d['ed'], d['es'], T)
+        out = np.full(image.shape, UNLABELLED, np.uint8)
+        subject_dice = {c: [] for c in range(1, num_classes)}
+        for z in range(Z):
+            ed_lab = d['label'][d['ed'], z]
+            es_lab = d['label'][d['es'], z]
+            part = propagate_labels(
+                fields_fn,
+                image[frames, z],
+                ed_lab,
+                es_lab,
+                mode,
+                num_classes,
+                size=size,
+                strategy=strategy,
+                closing_kernel=closing_kernel,
+                batch_size=batch_size,
+                device=device)
+            if mode == 'forward' and ed_lab.any():
+                for c in subject_dice:
+                    if (es_lab == c).any():
+                        subject_dice[c].append(
+                            dice(part[-1] == c, es_lab == c))
+            part[0], part[-1] = ed_lab, es_lab  # the manual labels stay
+            out[frames, z] = part
+        save_medical_image(out_path, out, d['spacing'])
+        done[code] = dict(
+            path=osp.relpath(out_path, root),
+            frames=len(frames),
+            ed=d['ed'],
+            es=d['es'],
+            es_dice={
+                str(c): v
+                for c, v in subject_dice.items()
+            })
+        for c, v in subject_dice.items():
+            es_dice[c] += v
+        atomic_write_text(manifest_path, json.dumps(manifest, indent=1))
+        written += 1
+        frames_done += len(frames) * Z
+        if bar:
+            bar.update()
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=1))
+    return dict(
+        written=written,
+        skipped=skipped,
+        frames=frames_done,
+        seconds=time.perf_counter() - t0,
+        manifest=manifest_path,
+        es_dice={
+            c: float(np.mean(v)) if v else float('nan')
+            for c, v in es_dice.items()
+        })

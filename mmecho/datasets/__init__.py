@@ -9,6 +9,7 @@ from .frame_pair_dataset import (CAMUSFramePairDataset, FramePairDataset,
 from .io import DatasetFormatError
 from .meis_dataset import MEISDataset, image_type_of
 from .mnms import MnMsDataset, MnMsReader, read_mnms_info
+from .mnms_frame_pairs import MnMsFramePairDataset, frames_ed_to_es, to_uint8
 from .transforms import (CheckImageShape, LoadEchoFrame, LoadEchoLabelMap,
                          RandomCropKeepFraction, RandomPlacePad)
 
@@ -19,5 +20,6 @@ __all__ = [
     'LoadEchoLabelMap', 'RandomCropKeepFraction', 'RandomPlacePad',
     'thesis_split_files', 'write_thesis_split', 'fold_subsets',
     'official_subgroups', 'stratified_folds', 'FramePairDataset',
-    'CAMUSFramePairDataset', 'frame_pairs', 'CAMUSSequenceDataset'
+    'CAMUSFramePairDataset', 'frame_pairs', 'CAMUSSequenceDataset',
+    'MnMsFramePairDataset', 'frames_ed_to_es', 'to_uint8'
 ]

@@ -192,6 +192,12 @@ class MnMsDataset(BaseSegDataset):
         instants (Sequence[str]): Subset of ``('ED', 'ES')``.
         skip_empty_slices (bool): Drop slices without any label (above the
             base / below the apex). Defaults to False.
+        pseudo_labels (bool): Also add the frames strictly between ED and
+            ES (cyclically), labelled by ``{code}_sa_pseudo.nii.gz`` as
+            written by ``tools/generate_pseudo_labels.py --dataset mnms``
+            (paper 003's augmented training set). Defaults to False.
+        pseudo_label_root (str, optional): Root of those files (same
+            layout as ``data_root``); default: beside the images.
     """
 
     METAINFO = dict(classes=MNMS_CLASSES, palette=MNMS_PALETTE)
@@ -203,8 +209,12 @@ class MnMsDataset(BaseSegDataset):
                  vendors: Optional[Sequence[str]] = None,
                  instants: Sequence[str] = ('ED', 'ES'),
                  skip_empty_slices: bool = False,
+                 pseudo_labels: bool = False,
+                 pseudo_label_root: Optional[str] = None,
                  **kwargs) -> None:
         self.info_file = info_file
+        self.pseudo_labels = pseudo_labels
+        self.pseudo_label_root = pseudo_label_root
         self.splits = splits
         self.vendors = vendors
         self.instants = tuple(instants)
@@ -238,4 +248,49 @@ class MnMsDataset(BaseSegDataset):
                             label_map=self.label_map,
                             reduce_zero_label=self.reduce_zero_label,
                             seg_fields=[]))
+            if self.pseudo_labels:
+                data_list += self._pseudo_items(reader, code, idx, label)
         return data_list
+
+    def _pseudo_items(self, reader, code, idx, label) -> List[dict]:
+        from .mnms_frame_pairs import frames_ed_to_es
+        path = pseudo_label_path(reader, code, self.pseudo_label_root)
+        if not osp.isfile(path):
+            raise DatasetFormatError(
+                path, 'pseudo-labels not found: run tools/generate_pseudo_'
+                'labels.py --dataset mnms first (or set pseudo_labels=False)')
+        shape = read_image_shape(path)
+        if shape[0] != idx['frames'] or shape[1] != idx['slices']:
+            raise DatasetFormatError(
+                path, f'pseudo-labels of shape {shape}, expected '
+                f'{idx["frames"]} frames x {idx["slices"]} slices')
+        items = []
+        between = frames_ed_to_es(idx['ED'], idx['ES'], idx['frames'])[1:-1]
+        for t in between:
+            for z in range(idx['slices']):
+                if label is not None and not label[idx['ED'], z].any():
+                    continue
+                items.append(
+                    dict(
+                        img_path=reader._image_path(code),
+                        seg_map_path=path,
+                        frame_index=t,
+                        slice_index=z,
+                        instant=f't{t:02d}',
+                        subject=code,
+                        vendor=reader.info[code]['Vendor'],
+                        label_map=self.label_map,
+                        reduce_zero_label=self.reduce_zero_label,
+                        seg_fields=[]))
+        return items
+
+
+def pseudo_label_path(reader: MnMsReader,
+                      code: str,
+                      root: Optional[str] = None) -> str:
+    """``{root}/{split}/{code}/{code}_sa_pseudo.nii.gz``, ``root``
+    defaulting to the data root (beside the images)."""
+    folder = reader.dirs[code]
+    if root:
+        folder = osp.join(root, osp.relpath(folder, reader.data_root))
+    return osp.join(folder, f'{code}_sa_pseudo.nii.gz')

@@ -1,10 +1,11 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 from .coco_metric import EchoCocoMetric, NameOrderedCOCO
 from .echo_seg_metric import CAMUS_STRUCTURES, EchoSegMetric
+from .mnms_vendor_metric import MnMsVendorMetric
 from .registration_metric import RegistrationMetric
 from .temporal_seg_metric import TemporalSegMetric
 
 __all__ = [
     'EchoCocoMetric', 'NameOrderedCOCO', 'EchoSegMetric', 'CAMUS_STRUCTURES',
-    'RegistrationMetric', 'TemporalSegMetric'
+    'RegistrationMetric', 'TemporalSegMetric', 'MnMsVendorMetric'
 ]

@@ -42,8 +42,8 @@ def samples(pred, gt, patient, view):
 def test_metric_scores_accuracy_volumes_and_smoothness():
     radii = np.linspace(20, 14, 10)
     gt = disc_sequence(radii)
-    jitter = disc_sequence(radii + np.array([0, 2, -2, 2, -2, 2, -2, 2, -2,
-                                             0]))
+    jitter = disc_sequence(radii +
+                           np.array([0, 2, -2, 2, -2, 2, -2, 2, -2, 0]))
     metric = TemporalSegMetric(structures=dict(LV=(1, )))
     metric.dataset_meta = {}
     for pid, pred in (('p1', gt), ('p2', jitter)):
