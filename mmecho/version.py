@@ -1,5 +1,5 @@
 # Copyright (c) mmecho contributors. All rights reserved.
-__version__ = '0.4.0'
+__version__ = '0.5.0'
 
 
 def parse_version_info(version_str: str) -> tuple:

@@ -72,6 +72,28 @@ def _read_manifest(path: str) -> Dict:
                          'regenerate the pseudo-labels') from e
 
 
+def _open_manifest(root: str, settings: Dict, overwrite: bool):
+    """Read ``root/pseudo_labels.json`` and check that files recorded there
+    were made the same way (dataset, mode, strategy, size), so a resumed run
+    never mixes pseudo-labels of different kinds; returns
+    ``(path, manifest updated with settings)``."""
+    path = osp.join(root, MANIFEST)
+    manifest = _read_manifest(path)
+    keys = ('dataset', 'mode', 'strategy', 'size')
+    if manifest.get('files') and not overwrite:
+        old = {
+            k: manifest.get(k, settings[k] if k == 'dataset' else None)
+            for k in keys
+        }
+        new = {k: settings[k] for k in keys}
+        if old != new:
+            raise ValueError(
+                f'{path} records pseudo-labels made with {old}, not {new}: '
+                'choose another --out or pass --overwrite')
+    manifest.update(settings)
+    return path, manifest
+
+
 def generate_camus_pseudo_labels(fields_fn: Callable,
                                  data_root: str,
                                  mode: str = 'bidirectional',
@@ -109,22 +131,15 @@ def generate_camus_pseudo_labels(fields_fn: Callable,
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
     root = out_root if out_root else data_root
-    manifest_path = osp.join(root, MANIFEST)
-    manifest = _read_manifest(manifest_path)
-    settings = dict(
-        mode=mode,
-        strategy=strategy,
-        size=list(size) if size else None,
-        closing_kernel=closing_kernel,
-        model=model_info or {})
-    if manifest.get('files') and not overwrite:
-        old = {k: manifest.get(k) for k in ('mode', 'strategy', 'size')}
-        new = {k: settings[k] for k in ('mode', 'strategy', 'size')}
-        if old != new:
-            raise ValueError(
-                f'{manifest_path} records pseudo-labels made with {old}, '
-                f'not {new}: choose another --out or pass --overwrite')
-    manifest.update(settings)
+    manifest_path, manifest = _open_manifest(
+        root,
+        dict(
+            dataset='camus',
+            mode=mode,
+            strategy=strategy,
+            size=list(size) if size else None,
+            closing_kernel=closing_kernel,
+            model=model_info or {}), overwrite)
     files_done = manifest.setdefault('files', {})
     patients = resolve_patients(data_root, patients_dir, split)
     jobs = [(p, v) for p in patients for v in views]
@@ -263,23 +278,15 @@ def generate_mnms_pseudo_labels(fields_fn: Callable,
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
     reader = MnMsReader(data_root, info_file)
     root = out_root if out_root else data_root
-    manifest_path = osp.join(root, MANIFEST)
-    manifest = _read_manifest(manifest_path)
-    settings = dict(
-        dataset='mnms',
-        mode=mode,
-        strategy=strategy,
-        size=list(size) if size else None,
-        closing_kernel=closing_kernel,
-        model=model_info or {})
-    if manifest.get('files') and not overwrite:
-        old = {k: manifest.get(k) for k in ('mode', 'strategy', 'size')}
-        new = {k: settings[k] for k in ('mode', 'strategy', 'size')}
-        if old != new:
-            raise ValueError(
-                f'{manifest_path} records pseudo-labels made with {old}, '
-                f'not {new}: choose another --out or pass --overwrite')
-    manifest.update(settings)
+    manifest_path, manifest = _open_manifest(
+        root,
+        dict(
+            dataset='mnms',
+            mode=mode,
+            strategy=strategy,
+            size=list(size) if size else None,
+            closing_kernel=closing_kernel,
+            model=model_info or {}), overwrite)
     done = manifest.setdefault('files', {})
     codes = reader.subjects(splits, vendors)
     bar = None
