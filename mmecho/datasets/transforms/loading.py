@@ -11,7 +11,7 @@ from mmecho.registry import TRANSFORMS
 from ..io import DatasetFormatError, load_medical_image
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=32)
 def _cached_load(path: str, mtime: float):
     array, spacing = load_medical_image(path)
     array.setflags(write=False)
