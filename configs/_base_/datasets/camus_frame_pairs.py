@@ -15,6 +15,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         split='database_split/subgroup_training.txt',
+        exclude=None,  # paper 001 left out the 94 TED patients: a split file
         size=reg_size,
         pairs='all'))
 val_dataloader = dict(
