@@ -76,13 +76,9 @@ class SequenceSegmentor(BaseModel):
                                   for d in data_samples]).to(logits.device)
             out = {}
             for loss in self.losses:
-                name = getattr(loss, 'loss_name', 'loss_ce')
-                if 'CrossEntropy' in type(loss).__name__:
-                    # mmseg's CE takes (N, C, ...) logits and (N, ...) labels
-                    val = loss(logits, target, ignore_index=255)
-                else:
-                    val = loss(logits, target)
-                out[name] = out.get(name, 0) + val
+                # as mmseg's decode heads call their losses
+                val = loss(logits, target, ignore_index=255)
+                out[loss.loss_name] = out.get(loss.loss_name, 0) + val
             return out
         if mode == 'predict':
             return self._predict(logits, data_samples)
