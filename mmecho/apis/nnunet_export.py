@@ -30,8 +30,7 @@ import numpy as np
 
 from mmecho.datasets.camus import (CAMUS_CLASSES, CAMUS_VIEWS, CAMUSFiles,
                                    resolve_patients)
-from mmecho.datasets.io import (DatasetFormatError, load_medical_image,
-                                save_medical_image)
+from mmecho.datasets.io import save_medical_image
 from mmecho.utils import atomic_write_text
 
 LABEL_SOURCES = ('sparse', 'pseudo', 'gt')
@@ -39,35 +38,22 @@ NNUNET_LABELS = dict(background=0, LV=1, MYO=2, LA=3)
 
 
 def _sequence(files: CAMUSFiles, source: str, label_root: Optional[str]):
-    info = files.info()
-    img_path = files.sequence(gt=False)
-    seq, spacing = load_medical_image(img_path)
-    ed, es = info['ed_index'], info['es_index']
-    if not 0 <= ed < es < seq.shape[0]:
-        raise DatasetFormatError(
-            files.info_path, f'needs ED < ES inside {seq.shape[0]} '
-            'frames', 'ED/ES')
-    frames = seq[ed:es + 1]
+    seq = files.ed_to_es()
+    frames = seq['frames']
     labelled = np.zeros(len(frames), bool)
     labels = np.zeros(frames.shape, np.uint8)
     if source in ('pseudo', 'gt'):
         name = 'half_sequence_pseudo' if source == 'pseudo' else \
             'half_sequence_gt'
-        path = files.sequence(gt=True, label_name=name, label_root=label_root)
-        full, _ = load_medical_image(path)
-        if full.shape != seq.shape:
-            raise DatasetFormatError(
-                path, f'labels {full.shape} but images {seq.shape}')
-        labels[:] = full[ed:es + 1]
+        labels[:] = files.sequence_label_array(
+            seq['shape'], name, label_root)[seq['ed']:seq['es'] + 1]
         labelled[:] = True
         unl = (labels == 255).all(axis=(1, 2))
         labelled[unl] = False
     if source in ('sparse', 'pseudo'):
-        labels[0] = load_medical_image(files.instant('ED', gt=True))[0]
-        labels[-1] = load_medical_image(files.instant('ES', gt=True))[0]
+        labels[0], labels[-1] = files.instant_labels(frames.shape[1:])
         labelled[0] = labelled[-1] = True
-    return frames.astype(np.uint8), labels, labelled, tuple(
-        float(s) for s in spacing[-2:])
+    return frames, labels, labelled, seq['spacing']
 
 
 def export_camus_to_nnunet(data_root: str,
@@ -113,11 +99,9 @@ def export_camus_to_nnunet(data_root: str,
         os.makedirs(osp.join(folder, 'imagesTs'), exist_ok=True)
         for pid in resolve_patients(data_root, patients_dir, test_split):
             for view in views:
-                files = CAMUSFiles(data_root, patients_dir, pid, view)
-                info = files.info()
-                seq, spacing = load_medical_image(files.sequence(gt=False))
-                seq = seq[info['ed_index']:info['es_index'] + 1]
-                sp = tuple(float(s) for s in spacing[-2:])
+                ed_es = CAMUSFiles(data_root, patients_dir, pid,
+                                   view).ed_to_es()
+                seq, sp = ed_es['frames'], ed_es['spacing']
                 if dim == '3d':
                     n_test += _write_case(folder, 'Ts', f'{pid}_{view}', seq,
                                           None, (time_spacing, ) + sp)

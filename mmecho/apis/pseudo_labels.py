@@ -18,8 +18,7 @@ import numpy as np
 import torch
 
 from mmecho.datasets.camus import CAMUS_VIEWS, CAMUSFiles, resolve_patients
-from mmecho.datasets.io import (find_image, load_medical_image,
-                                save_medical_image)
+from mmecho.datasets.io import save_medical_image
 from mmecho.registration import MODES, propagate_labels
 from mmecho.utils import atomic_write_text
 
@@ -94,6 +93,52 @@ def _open_manifest(root: str, settings: Dict, overwrite: bool):
     return path, manifest
 
 
+def _write_pseudo_labels(jobs, root: str, settings: Dict, overwrite: bool,
+                         progress: bool, make: Callable) -> Dict:
+    """The loop both datasets share: for every ``(key, out_path)`` of
+    ``jobs`` not yet recorded in the manifest (or all with ``overwrite``),
+    ``make(key)`` returns ``(labels, spacing, record, frames_processed)``;
+    the labels are written atomically and ``record`` (plus the file's path)
+    is saved in the manifest right away, so an interrupted run resumes.
+
+    Returns:
+        dict: ``written``, ``skipped``, ``frames`` (processed), ``seconds``,
+        ``manifest`` (path) and ``records`` (the manifest entries of
+        ``jobs``, written now or before).
+    """
+    manifest_path, manifest = _open_manifest(root, settings, overwrite)
+    done = manifest.setdefault('files', {})
+    bar = None
+    if progress:
+        from mmengine.utils import ProgressBar
+        bar = ProgressBar(len(jobs))
+    written = skipped = frames = 0
+    t0 = time.perf_counter()
+    for key, out_path in jobs:
+        if not overwrite and key in done and osp.isfile(out_path):
+            skipped += 1
+        else:
+            labels, spacing, record, processed = make(key)
+            save_medical_image(out_path, labels, spacing)
+            done[key] = dict(path=osp.relpath(out_path, root), **record)
+            atomic_write_text(manifest_path, json.dumps(manifest, indent=1))
+            written += 1
+            frames += processed
+        if bar:
+            bar.update()
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=1))
+    return dict(
+        written=written,
+        skipped=skipped,
+        frames=frames,
+        seconds=time.perf_counter() - t0,
+        manifest=manifest_path,
+        records={
+            key: done[key]
+            for key, _ in jobs
+        })
+
+
 def generate_camus_pseudo_labels(fields_fn: Callable,
                                  data_root: str,
                                  mode: str = 'bidirectional',
@@ -130,106 +175,51 @@ def generate_camus_pseudo_labels(fields_fn: Callable,
     """
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
-    root = out_root if out_root else data_root
-    manifest_path, manifest = _open_manifest(
-        root,
+    jobs, sources = [], {}
+    for pid in resolve_patients(data_root, patients_dir, split):
+        for view in views:
+            files = CAMUSFiles(data_root, patients_dir, pid, view)
+            ext = '.nii' if files.sequence(gt=False).endswith('.nii') \
+                else '.nii.gz'
+            key = f'{pid}_{view}'
+            sources[key] = files
+            jobs.append((key,
+                         pseudo_label_path(data_root, patients_dir, pid, view,
+                                           out_root, ext)))
+
+    def make(key):
+        files = sources[key]
+        seq = files.ed_to_es()
+        ed_lab, es_lab = files.instant_labels(seq['frames'].shape[1:])
+        part = propagate_labels(
+            fields_fn,
+            seq['frames'],
+            ed_lab,
+            es_lab,
+            mode,
+            num_classes,
+            size=size,
+            strategy=strategy,
+            closing_kernel=closing_kernel,
+            batch_size=batch_size,
+            device=device)
+        out = np.full(seq['shape'], UNLABELLED, np.uint8)
+        out[seq['ed']:seq['es'] + 1] = part
+        T = seq['shape'][0]
+        record = dict(frames=T, ed_index=seq['ed'], es_index=seq['es'])
+        return out, seq['file_spacing'], record, T
+
+    res = _write_pseudo_labels(
+        jobs, out_root if out_root else data_root,
         dict(
             dataset='camus',
             mode=mode,
             strategy=strategy,
             size=list(size) if size else None,
             closing_kernel=closing_kernel,
-            model=model_info or {}), overwrite)
-    files_done = manifest.setdefault('files', {})
-    patients = resolve_patients(data_root, patients_dir, split)
-    jobs = [(p, v) for p in patients for v in views]
-    bar = None
-    if progress:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(jobs))
-    written = skipped = frames_done = 0
-    t0 = time.perf_counter()
-    for pid, view in jobs:
-        key = f'{pid}_{view}'
-        files = CAMUSFiles(data_root, patients_dir, pid, view)
-        img_path = files.sequence(gt=False)
-        ext = '.nii.gz' if img_path.endswith('.nii.gz') else (
-            '.nii' if img_path.endswith('.nii') else '.nii.gz')
-        out_path = pseudo_label_path(data_root, patients_dir, pid, view,
-                                     out_root, ext)
-        if (not overwrite and key in files_done
-                and find_image(out_path[:-len(ext)]) is not None):
-            skipped += 1
-            if bar:
-                bar.update()
-            continue
-        labels = _pseudo_labels_of(files, img_path, fields_fn, mode, size,
-                                   strategy, num_classes, closing_kernel,
-                                   batch_size, device)
-        frames, spacing = labels.pop('frames'), labels.pop('spacing')
-        save_medical_image(out_path, labels['labels'], spacing)
-        files_done[key] = dict(
-            path=osp.relpath(out_path, root),
-            frames=int(frames),
-            ed_index=labels['ed'],
-            es_index=labels['es'])
-        atomic_write_text(manifest_path, json.dumps(manifest, indent=1))
-        written += 1
-        frames_done += frames
-        if bar:
-            bar.update()
-    atomic_write_text(manifest_path, json.dumps(manifest, indent=1))
-    return dict(
-        written=written,
-        skipped=skipped,
-        frames=frames_done,
-        seconds=time.perf_counter() - t0,
-        manifest=manifest_path)
-
-
-def _pseudo_labels_of(files: CAMUSFiles, img_path: str, fields_fn, mode, size,
-                      strategy, num_classes, closing_kernel, batch_size,
-                      device) -> Dict:
-    from mmecho.datasets.io import DatasetFormatError
-    info = files.info()
-    seq, spacing = load_medical_image(img_path)
-    if seq.ndim != 3:
-        raise DatasetFormatError(
-            img_path, f'expected a (T, H, W) sequence, got {seq.shape}')
-    ed, es = info['ed_index'], info['es_index']
-    if not 0 <= ed < es < seq.shape[0]:
-        raise DatasetFormatError(
-            files.info_path, f'needs 0 <= ED < ES <= {seq.shape[0]} (1-based '
-            f'in the file), got ED={ed + 1}, ES={es + 1}',
-            field='ED/ES')
-    ed_lab, _ = load_medical_image(files.instant('ED', gt=True))
-    es_lab, _ = load_medical_image(files.instant('ES', gt=True))
-    for name, lab in (('ED', ed_lab), ('ES', es_lab)):
-        if lab.shape != seq.shape[1:]:
-            raise DatasetFormatError(
-                files.instant(name, gt=True),
-                f'label map of shape {lab.shape}, but the sequence '
-                f'{img_path} has frames of {seq.shape[1:]}')
-    part = propagate_labels(
-        fields_fn,
-        seq[ed:es + 1].astype(np.uint8),
-        ed_lab.astype(np.uint8),
-        es_lab.astype(np.uint8),
-        mode,
-        num_classes,
-        size=size,
-        strategy=strategy,
-        closing_kernel=closing_kernel,
-        batch_size=batch_size,
-        device=device)
-    out = np.full(seq.shape, UNLABELLED, np.uint8)
-    out[ed:es + 1] = part
-    return dict(
-        labels=out,
-        frames=seq.shape[0],
-        spacing=tuple(float(s) for s in spacing),
-        ed=ed,
-        es=es)
+            model=model_info or {}), overwrite, progress, make)
+    res.pop('records')
+    return res
 
 
 def model_fields_fn(model) -> Callable:
@@ -277,34 +267,10 @@ def generate_mnms_pseudo_labels(fields_fn: Callable,
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
     reader = MnMsReader(data_root, info_file)
-    root = out_root if out_root else data_root
-    manifest_path, manifest = _open_manifest(
-        root,
-        dict(
-            dataset='mnms',
-            mode=mode,
-            strategy=strategy,
-            size=list(size) if size else None,
-            closing_kernel=closing_kernel,
-            model=model_info or {}), overwrite)
-    done = manifest.setdefault('files', {})
-    codes = reader.subjects(splits, vendors)
-    bar = None
-    if progress:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(codes))
-    written = skipped = frames_done = 0
-    es_dice = {c: [] for c in range(1, num_classes)}
-    t0 = time.perf_counter()
-    for code in codes:
-        out_path = pseudo_label_path(reader, code, out_root)
-        if not overwrite and code in done and osp.isfile(out_path):
-            skipped += 1
-            for c, v in done[code].get('es_dice', {}).items():
-                es_dice[int(c)] += v
-            if bar:
-                bar.update()
-            continue
+    jobs = [(code, pseudo_label_path(reader, code, out_root))
+            for code in reader.subjects(splits, vendors)]
+
+    def make(code):
         d = reader.load(code)
         if d['label'] is None:
             raise ValueError(f'{code}: no {code}_sa_gt file to propagate')
@@ -335,9 +301,7 @@ def generate_mnms_pseudo_labels(fields_fn: Callable,
                             dice(part[-1] == c, es_lab == c))
             part[0], part[-1] = ed_lab, es_lab  # the manual labels stay
             out[frames, z] = part
-        save_medical_image(out_path, out, d['spacing'])
-        done[code] = dict(
-            path=osp.relpath(out_path, root),
+        record = dict(
             frames=len(frames),
             ed=d['ed'],
             es=d['es'],
@@ -345,20 +309,23 @@ def generate_mnms_pseudo_labels(fields_fn: Callable,
                 str(c): v
                 for c, v in subject_dice.items()
             })
-        for c, v in subject_dice.items():
-            es_dice[c] += v
-        atomic_write_text(manifest_path, json.dumps(manifest, indent=1))
-        written += 1
-        frames_done += len(frames) * Z
-        if bar:
-            bar.update()
-    atomic_write_text(manifest_path, json.dumps(manifest, indent=1))
+        return out, d['spacing'], record, len(frames) * Z
+
+    res = _write_pseudo_labels(
+        jobs, out_root if out_root else data_root,
+        dict(
+            dataset='mnms',
+            mode=mode,
+            strategy=strategy,
+            size=list(size) if size else None,
+            closing_kernel=closing_kernel,
+            model=model_info or {}), overwrite, progress, make)
+    es_dice = {c: [] for c in range(1, num_classes)}
+    for record in res.pop('records').values():
+        for c, v in record.get('es_dice', {}).items():
+            es_dice[int(c)] += v
     return dict(
-        written=written,
-        skipped=skipped,
-        frames=frames_done,
-        seconds=time.perf_counter() - t0,
-        manifest=manifest_path,
+        res,
         es_dice={
             c: float(np.mean(v)) if v else float('nan')
             for c, v in es_dice.items()

@@ -130,6 +130,66 @@ class CAMUSFiles:
                           'half-sequence ' + ('labels' if gt else 'images'))
         return None
 
+    def ed_to_es(self) -> Dict:
+        """The frames from ED to ES of the (half) sequence, with ED and ES
+        checked against ``Info_*.cfg``.
+
+        Returns:
+            dict: ``frames`` ``(T', H, W)`` uint8 (ED first, ES last),
+            ``ed``, ``es`` (0-based indices in the file), ``shape`` of the
+            whole file ``(T, H, W)``, ``spacing`` ``(row_mm, col_mm)``,
+            ``file_spacing`` (every axis, as in the file), ``img_path``.
+        """
+        info = self.info()
+        img_path = self.sequence(gt=False)
+        seq, spacing = load_medical_image(img_path)
+        if seq.ndim != 3:
+            raise DatasetFormatError(
+                img_path, f'expected a (T, H, W) sequence, got {seq.shape}')
+        ed, es = info['ed_index'], info['es_index']
+        if not 0 <= ed < es < seq.shape[0]:
+            raise DatasetFormatError(
+                self.info_path, f'needs 0 <= ED < ES <= {seq.shape[0]} '
+                f'(1-based in the file), got ED={ed + 1}, ES={es + 1}',
+                field='ED/ES')
+        return dict(
+            frames=seq[ed:es + 1].astype(np.uint8),
+            ed=ed,
+            es=es,
+            shape=seq.shape,
+            spacing=tuple(float(v) for v in spacing[-2:]),
+            file_spacing=tuple(float(v) for v in spacing),
+            img_path=img_path)
+
+    def instant_labels(self, frame_shape: Sequence[int]):
+        """``(ED, ES)`` manual label maps, each checked to be
+        ``frame_shape`` ``(H, W)``."""
+        out = []
+        for inst in ('ED', 'ES'):
+            path = self.instant(inst, gt=True)
+            lab, _ = load_medical_image(path)
+            if lab.shape != tuple(frame_shape):
+                raise DatasetFormatError(
+                    path, f'label map of shape {lab.shape}, but the frames '
+                    f'of the sequence are {tuple(frame_shape)}')
+            out.append(lab.astype(np.uint8))
+        return tuple(out)
+
+    def sequence_label_array(self,
+                             shape: Sequence[int],
+                             label_name: str = 'half_sequence_gt',
+                             label_root: Optional[str] = None) -> np.ndarray:
+        """Labels of every frame (see :meth:`sequence`), checked to have
+        the sequence's ``shape`` ``(T, H, W)``; uint8."""
+        path = self.sequence(
+            gt=True, label_name=label_name, label_root=label_root)
+        lab, _ = load_medical_image(path)
+        if lab.shape != tuple(shape):
+            raise DatasetFormatError(
+                path, f'labels of shape {lab.shape}, but the sequence has '
+                f'{tuple(shape)}')
+        return lab.astype(np.uint8)
+
 
 @DATASETS.register_module()
 class CAMUSDataset(BaseSegDataset):

@@ -11,7 +11,6 @@ from mmengine.structures import BaseDataElement
 from mmecho.registry import DATASETS
 from .camus import (CAMUS_CLASSES, CAMUS_PALETTE, CAMUS_VIEWS, CAMUSFiles,
                     resolve_patients)
-from .io import DatasetFormatError, load_medical_image
 
 SPARSE = 'sparse'
 
@@ -91,52 +90,42 @@ class CAMUSSequenceDataset(BaseDataset):
         for pid in resolve_patients(self.data_root, self.patients_dir,
                                     self.split):
             for view in self.views:
-                files = CAMUSFiles(self.data_root, self.patients_dir, pid,
-                                   view)
-                info = files.info()
-                item = dict(
-                    patient=pid,
-                    view=view,
-                    img_path=files.sequence(gt=False),
-                    ed_index=info['ed_index'],
-                    es_index=info['es_index'])
+                files = self._files(pid, view)
+                files.info()  # fail early on a missing or bad Info file
+                files.sequence(gt=False)
                 if self.labels == SPARSE:
-                    item['ed_gt'] = files.instant('ED', gt=True)
-                    item['es_gt'] = files.instant('ES', gt=True)
+                    files.instant('ED', gt=True)
+                    files.instant('ES', gt=True)
                 else:
-                    item['seg_map_path'] = files.sequence(
+                    files.sequence(
                         gt=True,
                         label_name=self.labels,
                         label_root=self.label_root)
-                out.append(item)
+                out.append(dict(patient=pid, view=view))
         return out
 
+    def _files(self, patient: str, view: str) -> CAMUSFiles:
+        return CAMUSFiles(self.data_root, self.patients_dir, patient, view)
+
     def load_sequence(self, info: Dict):
-        """``(frames, labels, spacing)`` from ED to ES at the original
-        resolution; labels ``(T, H, W)`` uint8 (ignore where unknown)."""
-        seq, spacing = load_medical_image(info['img_path'])
-        ed, es = info['ed_index'], info['es_index']
-        if not 0 <= ed < es < seq.shape[0]:
-            raise DatasetFormatError(
-                info['img_path'], f'needs ED < ES inside the {seq.shape[0]} '
-                f'frames, got ED={ed + 1}, ES={es + 1} (1-based)')
-        frames = seq[ed:es + 1].astype(np.uint8)
+        """``(frames, labels, spacing, img_path)`` from ED to ES at the
+        original resolution; labels ``(T, H, W)`` uint8 (ignore where
+        unknown)."""
+        files = self._files(info['patient'], info['view'])
+        seq = files.ed_to_es()
+        frames = seq['frames']
         if self.labels == SPARSE:
             lab = np.full(frames.shape, self.ignore_index, np.uint8)
-            lab[0] = load_medical_image(info['ed_gt'])[0]
-            lab[-1] = load_medical_image(info['es_gt'])[0]
+            lab[0], lab[-1] = files.instant_labels(frames.shape[1:])
         else:
-            full, _ = load_medical_image(info['seg_map_path'])
-            if full.shape != seq.shape:
-                raise DatasetFormatError(
-                    info['seg_map_path'], f'labels of shape {full.shape}, '
-                    f'but {info["img_path"]} has {seq.shape}')
-            lab = full[ed:es + 1].astype(np.uint8)
-        return frames, lab, tuple(float(s) for s in spacing[-2:])
+            lab = files.sequence_label_array(
+                seq['shape'], self.labels,
+                self.label_root)[seq['ed']:seq['es'] + 1]
+        return frames, lab, seq['spacing'], seq['img_path']
 
     def prepare_data(self, idx) -> dict:
         info = self.get_data_info(idx)
-        frames, lab, spacing = self.load_sequence(info)
+        frames, lab, spacing, img_path = self.load_sequence(info)
         x = resample_sequence(frames, self.size, self.num_frames, False)
         y = resample_sequence(lab, self.size, self.num_frames, True)
         sample = BaseDataElement(
@@ -146,7 +135,7 @@ class CAMUSSequenceDataset(BaseDataset):
                 num_frames=int(frames.shape[0]),
                 spacing=spacing,
                 ori_shape=tuple(frames.shape[1:]),
-                img_path=info['img_path']))
+                img_path=img_path))
         sample.labels = torch.from_numpy(y.astype(np.int64))
         sample.gt = lab
         return dict(
