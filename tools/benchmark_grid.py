@@ -20,13 +20,11 @@ import argparse
 import json
 import os
 import os.path as osp
-import time
 
 from mmecho.apis.camus_grid import (ARCHITECTURES, ENCODERS, check_cell,
                                     leaf_config_path)
 from mmecho.apis.tool_runs import (count_params, data_overrides,
-                                   pick_checkpoint, run_tool,
-                                   schedule_overrides, train_command,
+                                   schedule_overrides, train_and_test,
                                    write_table)
 from mmecho.utils import atomic_write_text
 
@@ -118,34 +116,18 @@ def run_cell(args, arch, enc, aug):
     config = leaf_config_path(arch, enc)
     opts = overrides(args, aug)
     log = osp.join(cell_dir, 'grid.log')
-    print(f'[{arch} x {enc} / {aug}] training ...', flush=True)
-    t0 = time.time()
-    run_tool(train_command(config, cell_dir, opts), log)
-    train_s = time.time() - t0
-    ckpt = pick_checkpoint(cell_dir)
-    metrics_dir = osp.join(cell_dir, 'test_metrics')
-    print(
-        f'[{arch} x {enc} / {aug}] testing {osp.basename(ckpt)} ...',
-        flush=True)
-    t0 = time.time()
-    run_tool([
-        'tools/test.py', config, ckpt, '--work-dir',
-        osp.join(cell_dir, 'test'), '--cfg-options',
-        f'test_evaluator.output_dir={metrics_dir}'
-    ] + opts, log)
-    test_s = time.time() - t0
-    with open(osp.join(metrics_dir, 'summary.json')) as f:
-        metrics = json.load(f)
+    run = train_and_test(config, cell_dir, opts, log,
+                         f'{arch} x {enc} / {aug}')
     result = dict(
         arch=arch,
         encoder=enc,
         aug=aug,
         config=config,
-        checkpoint=ckpt,
+        checkpoint=run['checkpoint'],
         params_M=count_params(config),
-        train_seconds=train_s,
-        test_seconds=test_s,
-        metrics=metrics)
+        train_seconds=run['train_seconds'],
+        test_seconds=run['test_seconds'],
+        metrics=run['metrics'])
     atomic_write_text(result_path, json.dumps(result, indent=1))
     return result
 

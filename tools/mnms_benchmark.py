@@ -30,7 +30,7 @@ import os
 import os.path as osp
 import time
 
-from mmecho.apis.tool_runs import (pick_checkpoint, run_tool, train_command,
+from mmecho.apis.tool_runs import (run_tool, train_and_test, train_command,
                                    write_table)
 from mmecho.utils import atomic_write_text
 
@@ -162,26 +162,7 @@ def step_unet(args, arm, config, pseudo_root, log):
     opts = _data_opts(args, pseudo_root)
     if args.max_epochs:
         opts.append(f'train_cfg.max_epochs={args.max_epochs}')
-    print(f'[{arm}] training ...', flush=True)
-    t0 = time.time()
-    run_tool(train_command(config, work, opts), log)
-    train_s = time.time() - t0
-    ckpt = pick_checkpoint(work)
-    metrics_dir = osp.join(work, 'test_metrics')
-    print(f'[{arm}] testing {osp.basename(ckpt)} ...', flush=True)
-    run_tool([
-        'tools/test.py', config, ckpt, '--work-dir',
-        osp.join(work, 'test'), '--cfg-options',
-        f'test_evaluator.output_dir={metrics_dir}'
-    ] + opts, log)
-    with open(osp.join(metrics_dir, 'summary.json')) as f:
-        metrics = json.load(f)
-    res = dict(
-        arm=arm,
-        config=config,
-        checkpoint=ckpt,
-        train_seconds=train_s,
-        metrics=metrics)
+    res = dict(arm=arm, **train_and_test(config, work, opts, log, arm))
     atomic_write_text(osp.join(work, 'result.json'), json.dumps(res, indent=1))
     return res
 

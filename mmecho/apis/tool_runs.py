@@ -83,6 +83,44 @@ def pick_checkpoint(work_dir: str) -> str:
         return f.read().strip()
 
 
+def train_and_test(config: str, work_dir: str, opts: List[str], log: str,
+                   tag: str) -> dict:
+    """Train ``config`` in ``work_dir`` with ``tools/train.py`` (resuming
+    an interrupted run), test the best (else last) checkpoint with
+    ``tools/test.py``, its evaluator writing ``summary.json`` to
+    ``work_dir/test_metrics``; both with ``opts`` as ``--cfg-options``.
+    Progress lines start with ``[tag]``.
+
+    Returns:
+        dict: ``config``, ``checkpoint``, ``train_seconds``,
+        ``test_seconds``, ``metrics`` (the summary).
+    """
+    import json
+    import time
+    print(f'[{tag}] training ...', flush=True)
+    t0 = time.time()
+    run_tool(train_command(config, work_dir, opts), log)
+    train_s = time.time() - t0
+    ckpt = pick_checkpoint(work_dir)
+    metrics_dir = osp.join(work_dir, 'test_metrics')
+    print(f'[{tag}] testing {osp.basename(ckpt)} ...', flush=True)
+    t0 = time.time()
+    run_tool([
+        'tools/test.py', config, ckpt, '--work-dir',
+        osp.join(work_dir, 'test'), '--cfg-options',
+        f'test_evaluator.output_dir={metrics_dir}'
+    ] + list(opts), log)
+    test_s = time.time() - t0
+    with open(osp.join(metrics_dir, 'summary.json')) as f:
+        metrics = json.load(f)
+    return dict(
+        config=config,
+        checkpoint=ckpt,
+        train_seconds=train_s,
+        test_seconds=test_s,
+        metrics=metrics)
+
+
 def count_params(config: str) -> float:
     """Parameters (millions) of a config's model."""
     from mmengine import Config
