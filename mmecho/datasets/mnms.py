@@ -237,17 +237,7 @@ class MnMsDataset(BaseSegDataset):
                     if label is not None and not label[t, z].any():
                         continue
                     data_list.append(
-                        dict(
-                            img_path=reader._image_path(code),
-                            seg_map_path=gt,
-                            frame_index=t,
-                            slice_index=z,
-                            instant=inst,
-                            subject=code,
-                            vendor=reader.info[code]['Vendor'],
-                            label_map=self.label_map,
-                            reduce_zero_label=self.reduce_zero_label,
-                            seg_fields=[]))
+                        self._slice_item(reader, code, gt, t, z, inst))
             if self.pseudo_labels:
                 data_list += self._pseudo_items(reader, code, idx, label)
         return data_list
@@ -271,18 +261,23 @@ class MnMsDataset(BaseSegDataset):
                 if label is not None and not label[idx['ED'], z].any():
                     continue
                 items.append(
-                    dict(
-                        img_path=reader._image_path(code),
-                        seg_map_path=path,
-                        frame_index=t,
-                        slice_index=z,
-                        instant=f't{t:02d}',
-                        subject=code,
-                        vendor=reader.info[code]['Vendor'],
-                        label_map=self.label_map,
-                        reduce_zero_label=self.reduce_zero_label,
-                        seg_fields=[]))
+                    self._slice_item(reader, code, path, t, z, f't{t:02d}'))
         return items
+
+    def _slice_item(self, reader: MnMsReader, code: str, seg_map_path: str,
+                    t: int, z: int, instant: str) -> dict:
+        """The data-list entry of slice ``z`` of frame ``t``."""
+        return dict(
+            img_path=reader._image_path(code),
+            seg_map_path=seg_map_path,
+            frame_index=t,
+            slice_index=z,
+            instant=instant,
+            subject=code,
+            vendor=reader.info[code]['Vendor'],
+            label_map=self.label_map,
+            reduce_zero_label=self.reduce_zero_label,
+            seg_fields=[])
 
 
 def pseudo_label_path(reader: MnMsReader,

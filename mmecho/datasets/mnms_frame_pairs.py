@@ -59,19 +59,26 @@ class MnMsFramePairDataset(FramePairDataset):
         self.vendors = vendors
         self.skip_empty_slices = skip_empty_slices
         self._volumes: 'OrderedDict[str, tuple]' = OrderedDict()
+        self._reader: Optional[MnMsReader] = None
         super().__init__(data_root=data_root, **kwargs)
+
+    @property
+    def reader(self) -> MnMsReader:
+        """One reader (info CSV and subject folders read once)."""
+        if self._reader is None:
+            self._reader = MnMsReader(self.data_root, self.info_file)
+        return self._reader
 
     def _subject(self, code: str):
         if code not in self._volumes:
-            reader = MnMsReader(self.data_root, self.info_file)
-            d = reader.load(code)
+            d = self.reader.load(code)
             self._volumes[code] = (to_uint8(d['image']), d['label'])
             while len(self._volumes) > 2:
                 self._volumes.popitem(last=False)
         return self._volumes[code]
 
     def sequence_list(self) -> List[Dict]:
-        reader = MnMsReader(self.data_root, self.info_file)
+        reader = self.reader
         out = []
         for code in reader.subjects(self.splits, self.vendors):
             idx = reader.frame_indices(code)
