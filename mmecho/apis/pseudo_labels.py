@@ -49,17 +49,6 @@ def load_registration_model(config: str,
     return model, size
 
 
-def pseudo_label_path(data_root: str,
-                      patients_dir: str,
-                      patient: str,
-                      view: str,
-                      out_root: Optional[str] = None,
-                      ext: str = '.nii.gz') -> str:
-    root = out_root if out_root else data_root
-    return osp.join(root, patients_dir, patient,
-                    f'{patient}_{view}_{PSEUDO_NAME}{ext}')
-
-
 def _read_manifest(path: str) -> Dict:
     if not osp.isfile(path):
         return {}
@@ -183,9 +172,9 @@ def generate_camus_pseudo_labels(fields_fn: Callable,
                 else '.nii.gz'
             key = f'{pid}_{view}'
             sources[key] = files
-            jobs.append((key,
-                         pseudo_label_path(data_root, patients_dir, pid, view,
-                                           out_root, ext)))
+            jobs.append(
+                (key,
+                 files.label_stem(out_root or None) + f'_{PSEUDO_NAME}{ext}'))
 
     def make(key):
         files = sources[key]

@@ -116,10 +116,7 @@ class CAMUSFiles:
         (same layout as ``data_root``) when given.
         """
         from .io import find_image
-        stem = self.stem
-        if gt and label_root is not None:
-            stem = osp.join(label_root, self.patients_dir, self.patient,
-                            f'{self.patient}_{self.view}')
+        stem = self.label_stem(label_root) if gt else self.stem
         names = [f'_{label_name}'] if gt else ['_half_sequence', '_sequence']
         for name in names:
             path = find_image(stem + name)
@@ -129,6 +126,15 @@ class CAMUSFiles:
             resolve_image(stem + names[0],
                           'half-sequence ' + ('labels' if gt else 'images'))
         return None
+
+    def label_stem(self, label_root: Optional[str] = None) -> str:
+        """``{root}/{patients_dir}/{patient}/{patient}_{view}`` with
+        ``root`` = ``label_root`` (a separate root with the same layout, as
+        pseudo-labels may use) or the data root."""
+        if label_root is None:
+            return self.stem
+        return osp.join(label_root, self.patients_dir, self.patient,
+                        f'{self.patient}_{self.view}')
 
     def ed_to_es(self) -> Dict:
         """The frames from ED to ES of the (half) sequence, with ED and ES
