@@ -19,7 +19,10 @@ from mmecho.utils import atomic_write_text
 from .functional import (OutlierCriteria, convexity, dice, hausdorff_and_mad,
                          simplicity)
 
-CAMUS_STRUCTURES = dict(LV=(1, ), MYO=(2, ), LA=(3, ), EPI=(1, 2))
+#: the three labelled CAMUS structures (the sequence and registration
+#: metrics report these); ``CAMUS_STRUCTURES`` adds the epicardium
+CAMUS_LABEL_STRUCTURES = dict(LV=(1, ), MYO=(2, ), LA=(3, ))
+CAMUS_STRUCTURES = dict(CAMUS_LABEL_STRUCTURES, EPI=(1, 2))
 INSTANTS = ('ED', 'ES')
 
 

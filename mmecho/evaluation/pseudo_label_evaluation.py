@@ -17,16 +17,15 @@ import numpy as np
 from mmecho.datasets.camus import CAMUS_VIEWS, CAMUSFiles, resolve_patients
 from mmecho.datasets.io import DatasetFormatError, load_medical_image
 from mmecho.utils import atomic_write, atomic_write_text
+from .echo_seg_metric import CAMUS_LABEL_STRUCTURES
 from .functional import dice, hausdorff_and_mad
-
-CAMUS_SEQ_STRUCTURES = dict(LV=(1, ), MYO=(2, ), LA=(3, ))
 
 
 def evaluate_sequence(pred: np.ndarray,
                       ref: np.ndarray,
                       spacing: Sequence[float],
                       structures: Dict[str,
-                                       Sequence[int]] = CAMUS_SEQ_STRUCTURES,
+                                       Sequence[int]] = CAMUS_LABEL_STRUCTURES,
                       ignore: int = 255) -> List[Dict]:
     """Per-frame, per-structure Dice, HD and MAD (mm) of a ``(T, H, W)``
     prediction against a ``(T, H, W)`` reference; rows with ``frame`` and

@@ -7,6 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmecho.registry import METRICS
+from .echo_seg_metric import CAMUS_LABEL_STRUCTURES
 from .functional import dice
 
 
@@ -28,8 +29,7 @@ class RegistrationMetric(BaseMetric):
     default_prefix = 'reg'
 
     def __init__(self,
-                 structures: Dict[str, Sequence[int]] = dict(
-                     LV=(1, ), MYO=(2, ), LA=(3, )),
+                 structures: Dict[str, Sequence[int]] = CAMUS_LABEL_STRUCTURES,
                  collect_device: str = 'cpu',
                  prefix=None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)

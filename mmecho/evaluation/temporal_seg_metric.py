@@ -16,10 +16,9 @@ from mmecho.measurement.agreement import agreement
 from mmecho.measurement.simpson import biplane_ef
 from mmecho.registry import METRICS
 from mmecho.utils import atomic_write, atomic_write_text
+from .echo_seg_metric import CAMUS_LABEL_STRUCTURES
 from .functional import (area_curve, dice, hausdorff_and_mad,
                          temporal_smoothness)
-
-SEQ_STRUCTURES = dict(LV=(1, ), MYO=(2, ), LA=(3, ))
 
 
 def _np(x) -> np.ndarray:
@@ -62,7 +61,7 @@ class TemporalSegMetric(BaseMetric):
     default_prefix = 'seq'
 
     def __init__(self,
-                 structures: Dict[str, Sequence[int]] = SEQ_STRUCTURES,
+                 structures: Dict[str, Sequence[int]] = CAMUS_LABEL_STRUCTURES,
                  lv_structure: str = 'LV',
                  ignore_index: int = 255,
                  output_dir: Optional[str] = None,
