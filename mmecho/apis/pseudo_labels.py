@@ -69,10 +69,7 @@ def _open_manifest(root: str, settings: Dict, overwrite: bool):
     manifest = _read_manifest(path)
     keys = ('dataset', 'mode', 'strategy', 'size')
     if manifest.get('files') and not overwrite:
-        old = {
-            k: manifest.get(k, settings[k] if k == 'dataset' else None)
-            for k in keys
-        }
+        old = {k: manifest.get(k) for k in keys}
         new = {k: settings[k] for k in keys}
         if old != new:
             raise ValueError(
