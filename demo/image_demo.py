@@ -12,6 +12,8 @@ import mmcv
 from mmdet.visualization import DetLocalVisualizer
 
 from mmecho.apis import inference_instance_model, init_instance_model
+from mmecho.engine.checkpoint import (add_checkpoint_args,
+                                      apply_checkpoint_args, run_tool)
 
 
 def parse_args():
@@ -22,12 +24,15 @@ def parse_args():
     parser.add_argument('--out-dir', default='outputs/vis')
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--device', default='cpu')
+    add_checkpoint_args(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    model = init_instance_model(args.config, args.weights, args.device)
+    allow_partial = apply_checkpoint_args(args)
+    model = init_instance_model(
+        args.config, args.weights, args.device, allow_partial=allow_partial)
     vis = DetLocalVisualizer(name='mmecho_image_demo')
     vis.dataset_meta = model.dataset_meta
     os.makedirs(args.out_dir, exist_ok=True)
@@ -55,4 +60,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

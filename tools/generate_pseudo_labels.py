@@ -26,7 +26,9 @@ import json
 from mmecho.apis.pseudo_labels import (generate_camus_pseudo_labels,
                                        generate_mnms_pseudo_labels,
                                        load_registration_model,
-                                       model_fields_fn)
+                                       model_fields_fn, model_identity)
+from mmecho.engine.checkpoint import (add_checkpoint_args,
+                                      apply_checkpoint_args, run_tool)
 from mmecho.registration import MODES
 
 
@@ -59,13 +61,15 @@ def parse_args(argv=None):
     p.add_argument('--batch-size', type=int, default=8)
     p.add_argument('--device', default='cpu')
     p.add_argument('--overwrite', action='store_true')
+    add_checkpoint_args(p)
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    allow_partial = apply_checkpoint_args(args)
     model, size = load_registration_model(args.config, args.checkpoint,
-                                          args.device)
+                                          args.device, allow_partial)
     common = dict(
         mode=args.mode,
         out_root=args.out,
@@ -76,7 +80,7 @@ def main(argv=None):
         batch_size=args.batch_size,
         device=args.device,
         overwrite=args.overwrite,
-        model_info=dict(config=args.config, checkpoint=args.checkpoint))
+        model_info=model_identity(args.config, args.checkpoint))
     if args.dataset == 'mnms':
         summary = generate_mnms_pseudo_labels(
             model_fields_fn(model),
@@ -104,4 +108,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -55,6 +55,8 @@ def parse_args(argv=None):
         metavar='TRUTH.csv',
         help='CSV with an "image" column and indicators in cm')
     p.add_argument('--no-overlays', action='store_true')
+    from mmecho.engine.checkpoint import add_checkpoint_args
+    add_checkpoint_args(p)
     args = p.parse_args(argv)
     if args.from_annotations:
         if args.positional:
@@ -236,6 +238,9 @@ def main(argv=None):
     args = parse_args(argv)
     from mmengine.utils import ProgressBar
 
+    from mmecho.engine.checkpoint import apply_checkpoint_args
+    allow_partial = apply_checkpoint_args(args)
+
     from mmecho.apis import MModeMeasurer
     from mmecho.measurement.mmode_measurement import (AV_INDICATORS, DERIVED,
                                                       LV_INDICATORS)
@@ -263,7 +268,8 @@ def main(argv=None):
             args.device,
             args.score_thr,
             args.cm_per_px,
-            read_scale=not args.no_scale_reading)
+            read_scale=not args.no_scale_reading,
+            allow_partial_checkpoint=allow_partial)
         items = iter_model_inputs(path)
         total = count_inputs(path)
     if done:
@@ -313,4 +319,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmecho.engine.checkpoint import run_tool
+    run_tool(main)

@@ -2,7 +2,12 @@
 """Test a checkpoint (as mmdet's / mmseg's tools/test.py).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
-        [--show-dir DIR] [--cfg-options k=v ...] [--launcher ...]
+        [--show-dir DIR] [--data-root DIR] [--cfg-options k=v ...]
+        [--launcher ...] [--trust-checkpoint] [--allow-partial-checkpoint]
+
+The checkpoint is loaded without trusting it, and refused (exit status 1)
+when its tensors do not fit the model. ``--data-root`` points every
+dataloader and evaluator at another copy of the dataset.
 """
 import argparse
 import os
@@ -11,7 +16,9 @@ import os.path as osp
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmecho.engine import prepare_distributed_cfg, shutdown_distributed
+from mmecho.engine import (add_checkpoint_args, apply_checkpoint_args,
+                           prepare_distributed_cfg, run_tool,
+                           shutdown_distributed, verify_checkpoint)
 from mmecho.utils import load_config, register_all_modules
 
 
@@ -20,6 +27,10 @@ def parse_args():
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs/metrics')
+    parser.add_argument(
+        '--data-root',
+        help='dataset root for every dataloader and evaluator (default: '
+        'the config\'s)')
     parser.add_argument(
         '--out',
         type=str,
@@ -39,6 +50,7 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_checkpoint_args(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -64,8 +76,10 @@ def enable_visualisation(cfg, show_dir):
 
 def main():
     args = parse_args()
+    allow_partial = apply_checkpoint_args(args)
     register_all_modules(init_default_scope=False)
-    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.data_root)
     cfg.load_from = args.checkpoint
     if args.show_dir:
         enable_visualisation(cfg, args.show_dir)
@@ -79,6 +93,7 @@ def main():
             DumpResults(out_file_path=args.out))
     finished = False
     try:
+        verify_checkpoint(runner.model, args.checkpoint, allow_partial)
         runner.test()
         finished = True
     finally:
@@ -86,4 +101,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

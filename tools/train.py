@@ -2,7 +2,14 @@
 """Train a model (as mmdet's / mmseg's tools/train.py).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--data-root DIR] [--cfg-options k=v ...]
+        [--launcher {none,pytorch,slurm,mpi}]
+        [--trust-checkpoint] [--allow-partial-checkpoint]
+
+``--data-root`` points every dataloader and evaluator at another copy of
+the dataset. A checkpoint given to ``--resume`` or as ``load_from`` is
+loaded without trusting it and must fit the model (see
+``mmecho.engine.checkpoint``).
 """
 import argparse
 import os
@@ -10,7 +17,9 @@ import os
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmecho.engine import prepare_distributed_cfg, shutdown_distributed
+from mmecho.engine import (add_checkpoint_args, apply_checkpoint_args,
+                           prepare_distributed_cfg, run_tool,
+                           shutdown_distributed, verify_checkpoint)
 from mmecho.utils import load_config, register_all_modules
 
 
@@ -18,6 +27,10 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Train a mmecho model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--data-root',
+        help='dataset root for every dataloader and evaluator (default: '
+        'the config\'s)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -40,6 +53,7 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_checkpoint_args(parser)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -47,7 +61,8 @@ def parse_args():
 
 
 def build_cfg(args) -> Config:
-    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.data_root)
     if args.amp:
         import torch
         if not torch.cuda.is_available():
@@ -70,6 +85,7 @@ def build_cfg(args) -> Config:
 
 def main():
     args = parse_args()
+    allow_partial = apply_checkpoint_args(args)
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
     if 'runner_type' not in cfg:
@@ -79,6 +95,8 @@ def main():
         runner = RUNNERS.build(cfg)
     finished = False
     try:
+        if cfg.get('load_from'):
+            verify_checkpoint(runner.model, cfg.load_from, allow_partial)
         runner.train()
         finished = True
     finally:
@@ -86,4 +104,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -1,5 +1,6 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 """Build an M-mode instance model and run it on images (mmdet's APIs)."""
+import warnings
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -8,29 +9,39 @@ from mmdet.apis import inference_detector, init_detector
 from mmdet.structures import DetDataSample
 
 from mmecho.datasets.meis_dataset import MEISDataset
+from mmecho.engine.checkpoint import load_model_weights
 from mmecho.utils import register_all_modules
 
 
 def init_instance_model(config,
                         checkpoint: Optional[str] = None,
                         device: str = 'cpu',
-                        cfg_options: Optional[dict] = None) -> torch.nn.Module:
+                        cfg_options: Optional[dict] = None,
+                        allow_partial: bool = False) -> torch.nn.Module:
     """mmdet's ``init_detector`` with mmecho's registries and MEIS classes.
 
     Args:
         config (str | Config): e.g. ``configs/meis/rtm_assigner.py``.
-        checkpoint (str, optional): Weights; class names stored in the
-            checkpoint win, else the MEIS classes are used.
+        checkpoint (str, optional): Weights, loaded without trusting the
+            file and refused when they do not fit the model
+            (:func:`mmecho.engine.load_model_weights`); class names stored
+            in the checkpoint win, else the MEIS classes are used.
         device (str): ``'cpu'`` or ``'cuda:0'``.
+        allow_partial (bool): Accept a checkpoint that misses tensors or
+            has other shapes (reported, not raised).
     """
     register_all_modules()
-    model = init_detector(
-        config, checkpoint, device=device, cfg_options=cfg_options)
-    meta = getattr(model, 'dataset_meta', None) or {}
-    if tuple(meta.get('classes', ())) != MEISDataset.METAINFO['classes'] and \
-            checkpoint is None:
-        model.dataset_meta = dict(MEISDataset.METAINFO)
-    return model
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', 'checkpoint is None')
+        model = init_detector(
+            config, None, device='cpu', cfg_options=cfg_options)
+    model.dataset_meta = dict(MEISDataset.METAINFO)
+    if checkpoint is not None:
+        ckpt = load_model_weights(model, checkpoint, allow_partial)
+        meta = (ckpt.get('meta') or {}).get('dataset_meta')
+        if meta:
+            model.dataset_meta = {k.lower(): v for k, v in meta.items()}
+    return model.to(device).eval()
 
 
 def inference_instance_model(

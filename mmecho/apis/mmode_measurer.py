@@ -23,6 +23,8 @@ class MModeMeasurer:
             others); else a sidecar ``<image>.json`` with ``cm_per_px``,
             else the depth-scale ticks, else pixels only.
         read_scale (bool): try the depth-scale ticks. Defaults to True.
+        allow_partial_checkpoint (bool): accept weights that do not fit the
+            model (see :func:`mmecho.engine.load_model_weights`).
 
     Example:
         >>> m = MModeMeasurer('configs/meis/rtm_assigner.py', 'best.pth')
@@ -36,11 +38,16 @@ class MModeMeasurer:
                  device: str = 'cpu',
                  score_thr: float = 0.3,
                  cm_per_px: Optional[float] = None,
-                 read_scale: bool = True) -> None:
+                 read_scale: bool = True,
+                 allow_partial_checkpoint: bool = False) -> None:
         self.model = None
         if config is not None:
             from .instance_inference import init_instance_model
-            self.model = init_instance_model(config, checkpoint, device)
+            self.model = init_instance_model(
+                config,
+                checkpoint,
+                device,
+                allow_partial=allow_partial_checkpoint)
         self.score_thr = score_thr
         self.cm_per_px = cm_per_px
         self.read_scale = read_scale

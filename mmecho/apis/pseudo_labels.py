@@ -6,9 +6,12 @@ root, propagates the manual ED and ES label maps through each sequence with
 a trained registration model (:func:`mmecho.registration.propagate_labels`)
 and writes ``{patient}_{view}_half_sequence_pseudo.nii.gz`` beside the CAMUS
 files or under a separate root with the same layout. Every file is written
-atomically and recorded in ``pseudo_labels.json`` (mode, model, frames); a
-re-run skips what is recorded, so an interrupted run resumes.
+atomically and recorded in ``pseudo_labels.json`` (mode, frames, and the
+model that made it: config and checkpoint with their SHA-256); a re-run
+skips what is recorded, so an interrupted run resumes, and refuses to add
+files from another model to a folder (unless ``overwrite``).
 """
+import hashlib
 import json
 import os.path as osp
 import time
@@ -30,23 +33,53 @@ UNLABELLED = 255
 
 def load_registration_model(config: str,
                             checkpoint: Optional[str],
-                            device: str = 'cpu'):
+                            device: str = 'cpu',
+                            allow_partial: bool = False):
     """Build a :class:`PairwiseRegistrator` from its config, load the
-    checkpoint and return ``(model, size)``, ``size`` the ``(H, W)`` its
-    training frames had."""
+    checkpoint (without trusting the file; weights that do not fit the
+    model are refused unless ``allow_partial``) and return ``(model,
+    size)``, ``size`` the ``(H, W)`` its training frames had."""
     from mmengine.config import Config
-    from mmengine.runner import load_checkpoint
 
+    from mmecho.engine.checkpoint import load_model_weights
     from mmecho.registry import MODELS
     from mmecho.utils import register_all_modules
     register_all_modules()
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     model = MODELS.build(cfg.model)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        load_model_weights(model, checkpoint, allow_partial)
     model.to(device).eval()
     size = tuple(cfg.train_dataloader.dataset.get('size', (512, 512)))
     return model, size
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+def model_identity(config, checkpoint: Optional[str]) -> Dict:
+    """What a manifest records of the model: the config's path and the
+    SHA-256 of its resolved content (bases included), the checkpoint's path
+    and the SHA-256 of its bytes."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    text = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
+    return dict(
+        config=config if isinstance(config, str) else cfg.filename,
+        config_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        checkpoint=checkpoint,
+        checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None)
+
+
+def _model_key(info: Optional[Dict]):
+    info = info or {}
+    return info.get('checkpoint_sha256'), info.get('config_sha256')
 
 
 def _read_manifest(path: str) -> Dict:
@@ -62,9 +95,10 @@ def _read_manifest(path: str) -> Dict:
 
 def _open_manifest(root: str, settings: Dict, overwrite: bool):
     """Read ``root/pseudo_labels.json`` and check that files recorded there
-    were made the same way (dataset, mode, strategy, size), so a resumed run
-    never mixes pseudo-labels of different kinds; returns
-    ``(path, manifest updated with settings)``."""
+    were made the same way (dataset, mode, strategy, size) and by the same
+    model (checkpoint and config SHA-256), so a resumed run never mixes
+    pseudo-labels of different kinds or models; returns ``(path, manifest
+    updated with settings)``."""
     path = osp.join(root, MANIFEST)
     manifest = _read_manifest(path)
     keys = ('dataset', 'mode', 'strategy', 'size')
@@ -75,6 +109,26 @@ def _open_manifest(root: str, settings: Dict, overwrite: bool):
             raise ValueError(
                 f'{path} records pseudo-labels made with {old}, not {new}: '
                 'choose another --out or pass --overwrite')
+        model = settings.get('model')
+        others = {
+            name: rec.get('model', manifest.get('model'))
+            for name, rec in manifest['files'].items()
+            if _model_key(rec.get('model', manifest.get('model'))) !=
+            _model_key(model)
+        }
+        if others:
+            name, info = next(iter(others.items()))
+            info = info or {}
+            raise ValueError(
+                f'{path} records {len(others)} pseudo-label files made by '
+                'another model (e.g. '
+                f'{name}: checkpoint {info.get("checkpoint")} sha256 '
+                f'{str(info.get("checkpoint_sha256"))[:12]}, config '
+                f'{info.get("config")}) than this run\'s (checkpoint '
+                f'{(model or {}).get("checkpoint")} sha256 '
+                f'{str((model or {}).get("checkpoint_sha256"))[:12]}): a '
+                'resumed run would mix two models\' labels; choose another '
+                '--out, or pass --overwrite to regenerate them all')
     manifest.update(settings)
     return path, manifest
 
@@ -106,7 +160,10 @@ def _write_pseudo_labels(jobs, root: str, settings: Dict, overwrite: bool,
         else:
             labels, spacing, record, processed = make(key)
             save_medical_image(out_path, labels, spacing)
-            done[key] = dict(path=osp.relpath(out_path, root), **record)
+            done[key] = dict(
+                path=osp.relpath(out_path, root),
+                model=settings.get('model') or {},
+                **record)
             atomic_write_text(manifest_path, json.dumps(manifest, indent=1))
             written += 1
             frames += processed

@@ -1,11 +1,13 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 """COCO bbox/segm mAP for mmecho datasets, plus the papers' "Avg-mAP"."""
-from typing import Dict, List
+import os.path as osp
+from typing import Dict, List, Sequence
 
 from mmdet.datasets.api_wrappers import COCO
 from mmdet.evaluation import CocoMetric
 from mmengine.logging import MMLogger
 
+from mmecho.datasets.io.errors import DatasetFormatError
 from mmecho.registry import METRICS
 
 
@@ -32,12 +34,50 @@ class EchoCocoMetric(CocoMetric):
 
     A model that detects nothing in the whole split scores 0 (mmdet returns
     no metric at all then, which breaks best-checkpoint selection and hides
-    the result)."""
+    the result).
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    With an ``ann_file``, every predicted image must be the image of that
+    file with its id: same file name and size. An evaluator left on
+    another dataset's annotation file (whose ids happen to match) raises a
+    :class:`DatasetFormatError` instead of scoring one dataset's images
+    against the other's annotations."""
+
+    def __init__(self, *args, ann_file=None, **kwargs) -> None:
+        super().__init__(*args, ann_file=ann_file, **kwargs)
+        self.ann_file = ann_file
         if self._coco_api is not None:
             self._coco_api.__class__ = NameOrderedCOCO
+
+    def _check_image(self, sample: dict) -> None:
+        img_id = sample.get('img_id')
+        imgs = self._coco_api.imgs
+        info = imgs.get(img_id)
+        path = sample.get('img_path') or ''
+        shape = tuple(sample.get('ori_shape') or ())
+        problem = None
+        if info is None:
+            problem = f'has no image with id {img_id}'
+        elif path and osp.basename(str(info.get('file_name', ''))) != \
+                osp.basename(path):
+            problem = (f'gives image id {img_id} to '
+                       f'{info.get("file_name")!r}')
+        elif shape and (info.get('height'), info.get('width')) != shape[:2]:
+            problem = (f'gives image id {img_id} the size '
+                       f'{info.get("height")}x{info.get("width")} (HxW)')
+        if problem:
+            raise DatasetFormatError(
+                self.ann_file,
+                f'the evaluator\'s annotation file {problem}, but the dataset '
+                f'gives {path!r} ({"x".join(map(str, shape[:2]))}) with that '
+                'id: the evaluator and the dataset must read the same '
+                'annotation file (set both, e.g. with --data-root)',
+                field='images')
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        if self._coco_api is not None:
+            for sample in data_samples:
+                self._check_image(sample)
+        super().process(data_batch, data_samples)
 
     def compute_metrics(self, results: List) -> Dict[str, float]:
         metrics = super().compute_metrics(results)

@@ -82,8 +82,8 @@ def build(config, checkpoint, device, fuse=False, channels_last=False):
     cfg = load_config(config, None)
     model = MODELS.build(cfg.model)
     if checkpoint:
-        from mmengine.runner import load_checkpoint
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        from mmecho.engine.checkpoint import load_model_weights
+        load_model_weights(model, checkpoint)
     model = model.to(device).eval()
     if fuse:
         from mmcv.cnn import fuse_conv_bn
