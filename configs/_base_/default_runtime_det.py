@@ -21,3 +21,7 @@ log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False
+# Stop with a clear error on a NaN/inf loss or parameter, before a diverged
+# model is checkpointed (issue 15). A config that sets its own custom_hooks
+# replaces this list: keep dict(type='NonFiniteLossHook') in it.
+custom_hooks = [dict(type='NonFiniteLossHook')]

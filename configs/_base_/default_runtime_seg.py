@@ -17,3 +17,7 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='EchoSegVisualizationHook'))
+# Stop with a clear error on a NaN/inf loss or parameter, before a diverged
+# model is checkpointed (issue 15). A config that sets its own custom_hooks
+# replaces this list: keep dict(type='NonFiniteLossHook') in it.
+custom_hooks = [dict(type='NonFiniteLossHook')]

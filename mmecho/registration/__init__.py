@@ -10,6 +10,7 @@ propagation and the bidirectional fusion of Eq. 1.
 from .bidirectional_fusion import (close_labels, fuse_bidirectional,
                                    fusion_weights, signed_distance)
 from .bspline import BSplineTransformer, cubic_bspline
+from .errors import NonFiniteError, check_finite
 from .label_propagation import MODES, propagate_labels, propagation_fields
 from .regularization import bending_energy, diffusion_energy
 from .similarity import normalized_cross_correlation
@@ -21,5 +22,5 @@ __all__ = [
     'BSplineTransformer', 'cubic_bspline', 'normalized_cross_correlation',
     'bending_energy', 'diffusion_energy', 'fusion_weights', 'signed_distance',
     'close_labels', 'fuse_bidirectional', 'propagate_labels',
-    'propagation_fields', 'MODES'
+    'propagation_fields', 'MODES', 'NonFiniteError', 'check_finite'
 ]

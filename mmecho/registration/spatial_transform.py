@@ -13,6 +13,8 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
+from .errors import check_finite
+
 
 def _sampling_grid(disp: torch.Tensor) -> torch.Tensor:
     """``(B, H, W, 2)`` grid_sample coordinates (x, y in [-1, 1],
@@ -43,10 +45,16 @@ def warp(image: torch.Tensor,
     Returns:
         Tensor: ``(B, C, H, W)``; the identity field (zeros) returns
         ``image`` unchanged.
+
+    Raises:
+        NonFiniteError: ``disp`` has a NaN or infinite value (checked before
+            grid_sample: its backward through a NaN grid crashes the
+            process with SIGSEGV on torch 2.13 CPU).
     """
     if image.shape[0] != disp.shape[0] or image.shape[2:] != disp.shape[2:]:
         raise ValueError(f'image {tuple(image.shape)} and displacement '
                          f'{tuple(disp.shape)} must share batch and size')
+    check_finite(disp.detach(), 'displacement field passed to warp()')
     grid = _sampling_grid(disp.to(image.dtype))
     return F.grid_sample(
         image, grid, mode=mode, padding_mode=padding_mode, align_corners=True)

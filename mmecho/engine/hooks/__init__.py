@@ -1,4 +1,5 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 from .echo_seg_visualization_hook import EchoSegVisualizationHook
+from .non_finite_loss_hook import NonFiniteLossHook
 
-__all__ = ['EchoSegVisualizationHook']
+__all__ = ['EchoSegVisualizationHook', 'NonFiniteLossHook']

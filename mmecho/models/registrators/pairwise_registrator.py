@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 
-from mmecho.registration import normalized_cross_correlation, warp
+from mmecho.registration import (check_finite, normalized_cross_correlation,
+                                 warp)
 from mmecho.registry import MODELS
 
 
@@ -57,8 +58,16 @@ class PairwiseRegistrator(BaseModel):
 
     def displacement(self, fixed: torch.Tensor,
                      moving: torch.Tensor) -> torch.Tensor:
-        """``(B, 1, H, W)`` images in [0, 1] -> ``(B, 2, H, W)`` pixels."""
-        return self.network(fixed, moving)
+        """``(B, 1, H, W)`` images in [0, 1] -> ``(B, 2, H, W)`` pixels.
+
+        Raises :class:`~mmecho.registration.NonFiniteError` on a NaN or
+        infinite displacement (a diverged network or bad input), before any
+        warp or loss uses it."""
+        disp = self.network(fixed, moving)
+        check_finite(
+            disp.detach(),
+            f'displacement predicted by {type(self.network).__name__}')
+        return disp
 
     def _warped_labels(self, labels: torch.Tensor,
                        disp: torch.Tensor) -> torch.Tensor:
