@@ -27,10 +27,24 @@ from mmseg.datasets import BaseSegDataset
 from mmecho.registry import DATASETS
 from .io import (DatasetFormatError, load_medical_image, read_camus_info,
                  read_image_shape, resolve_image)
+from .io.camus_info import check_camus_frames
 
 CAMUS_CLASSES = ('background', 'LV', 'myocardium', 'LA')
 CAMUS_PALETTE = [[0, 0, 0], [230, 60, 60], [60, 200, 90], [70, 110, 240]]
 CAMUS_VIEWS = ('2CH', '4CH')
+
+
+def check_not_empty(data_list: list, dataset: str, root: str,
+                    **selection) -> None:
+    """Raise a :class:`DatasetFormatError` naming ``root``, the split and
+    the filters when a dataset build selected nothing (mmengine would fail
+    later with "need at least one array to concatenate")."""
+    if data_list:
+        return
+    what = ', '.join(f'{k}={v!r}' for k, v in selection.items())
+    raise DatasetFormatError(
+        root, f'{dataset}: no items selected by {what}; expected at least '
+        'one (check data_root, the split and the filters)')
 
 
 def read_split_file(path: str) -> List[str]:
@@ -41,6 +55,10 @@ def read_split_file(path: str) -> List[str]:
             'patient id per line)')
     with open(path, encoding='utf-8') as f:
         ids = [line.strip() for line in f if line.strip()]
+    if not ids:
+        raise DatasetFormatError(
+            path, 'no patient ids in the split file (expected one id like '
+            '"patient0001" per line)')
     for i in ids:
         if not i.startswith('patient'):
             raise DatasetFormatError(
@@ -59,9 +77,14 @@ def resolve_patients(data_root: str, patients_dir: str,
             root, 'patients folder not found (expected '
             '"database_nifti" for the 2023 release or "training" for 2019)')
     if split is None:
-        return sorted(
+        ids = sorted(
             d for d in os.listdir(root)
             if d.startswith('patient') and osp.isdir(osp.join(root, d)))
+        if not ids:
+            raise DatasetFormatError(
+                root, 'no patient folders (expected patient0001/, ... '
+                'with the images and Info_*.cfg of each patient)')
+        return ids
     items = [split] if isinstance(split, str) else list(split)
     ids, source = [], {}
     for item in items:
@@ -96,7 +119,19 @@ class CAMUSFiles:
         self.info_path = osp.join(self.dir, f'Info_{view}.cfg')
 
     def info(self) -> Dict:
+        """The parsed ``Info_*.cfg`` (no check against the sequence; see
+        :meth:`checked_info`)."""
         return read_camus_info(self.info_path)
+
+    def checked_info(self) -> Dict:
+        """:meth:`info`, with ED, ES and NbFrame checked against the number
+        of frames of the (half) sequence, read from its header (only
+        against ``NbFrame`` when there is no sequence file)."""
+        info = self.info()
+        seq = self.sequence(gt=False, required=False)
+        n = None if seq is None else read_image_shape(seq)[0]
+        check_camus_frames(info, self.info_path, n, seq)
+        return info
 
     def instant(self, instant: str, gt: bool) -> str:
         suffix = f'_{instant}' + ('_gt' if gt else '')
@@ -152,12 +187,8 @@ class CAMUSFiles:
         if seq.ndim != 3:
             raise DatasetFormatError(
                 img_path, f'expected a (T, H, W) sequence, got {seq.shape}')
+        check_camus_frames(info, self.info_path, seq.shape[0], img_path)
         ed, es = info['ed_index'], info['es_index']
-        if not 0 <= ed < es < seq.shape[0]:
-            raise DatasetFormatError(
-                self.info_path, f'needs 0 <= ED < ES <= {seq.shape[0]} '
-                f'(1-based in the file), got ED={ed + 1}, ES={es + 1}',
-                field='ED/ES')
         return dict(
             frames=seq[ed:es + 1].astype(np.uint8),
             ed=ed,
@@ -220,6 +251,10 @@ class CAMUSDataset(BaseSegDataset):
         pipeline (list): Typically ``LoadEchoFrame``, ``LoadEchoLabelMap``,
             resize, ``PackSegInputs`` with ``meta_keys`` including
             ``spacing``, ``patient``, ``view``, ``instant``.
+        strict (bool): Accepted for the same interface as the other
+            datasets; CAMUS drops nothing: a missing file, an Info file
+            inconsistent with its sequence (ED, ES, NbFrame) or an empty
+            selection always raises :class:`DatasetFormatError`.
     """
 
     METAINFO = dict(classes=CAMUS_CLASSES, palette=CAMUS_PALETTE)
@@ -232,7 +267,9 @@ class CAMUSDataset(BaseSegDataset):
                  instants: Union[str, Sequence[str]] = ('ED', 'ES'),
                  sequence_labels: str = 'half_sequence_gt',
                  sequence_label_root: Optional[str] = None,
+                 strict: bool = False,
                  **kwargs) -> None:
+        self.strict = strict
         self.patients_dir = patients_dir
         self.sequence_labels = sequence_labels
         self.sequence_label_root = sequence_label_root
@@ -250,7 +287,7 @@ class CAMUSDataset(BaseSegDataset):
             for view in self.views:
                 files = CAMUSFiles(self.data_root, self.patients_dir, pid,
                                    view)
-                info = files.info()
+                info = files.checked_info()
                 common = dict(
                     patient=pid,
                     view=view,
@@ -270,11 +307,6 @@ class CAMUSDataset(BaseSegDataset):
                         raise DatasetFormatError(
                             gt, f'{n_gt} labelled frames but the sequence '
                             f'{img} has {n}; expected the same number')
-                    if 'NbFrame' in info and info['NbFrame'] != n:
-                        raise DatasetFormatError(
-                            files.info_path, f'says {info["NbFrame"]} frames '
-                            f'but {img} has {n}',
-                            field='NbFrame')
                     for t in range(n):
                         name = ('ED' if t == 0 else 'ES' if t == n -
                                 1 else f't{t:02d}')
@@ -299,6 +331,14 @@ class CAMUSDataset(BaseSegDataset):
                                 frame_index=None,
                                 instant=inst,
                                 **common))
+        check_not_empty(
+            data_list,
+            type(self).__name__,
+            self.data_root,
+            patients_dir=self.patients_dir,
+            split=self.split,
+            views=self.views,
+            instants=self.instants)
         return data_list
 
 
@@ -339,19 +379,8 @@ class CAMUSSequenceReader:
                     gt_path, f'labels of shape {labels.shape} but the '
                     f'sequence {img_path} has shape {frames.shape}')
             labels = labels.astype(np.uint8)
-        n = frames.shape[0]
-        if 'NbFrame' in info and info['NbFrame'] != n:
-            raise DatasetFormatError(
-                files.info_path, f'says {info["NbFrame"]} frames but '
-                f'{img_path} has {n}',
-                field='NbFrame')
+        check_camus_frames(info, files.info_path, frames.shape[0], img_path)
         ed, es = info['ed_index'], info['es_index']
-        for key, idx in (('ED', ed), ('ES', es)):
-            if not 0 <= idx < n:
-                raise DatasetFormatError(
-                    files.info_path, f'frame {idx + 1} outside the sequence '
-                    f'of {n} frames',
-                    field=key)
         return dict(
             patient=patient,
             view=view,

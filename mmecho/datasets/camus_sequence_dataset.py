@@ -10,7 +10,7 @@ from mmengine.structures import BaseDataElement
 
 from mmecho.registry import DATASETS
 from .camus import (CAMUS_CLASSES, CAMUS_PALETTE, CAMUS_VIEWS, CAMUSFiles,
-                    resolve_patients)
+                    check_not_empty, resolve_patients)
 
 SPARSE = 'sparse'
 
@@ -53,6 +53,10 @@ class CAMUSSequenceDataset(BaseDataset):
         num_frames (int): Frames the network sees (the sequence is
             resampled in time; predictions go back to the original frames).
         ignore_index (int): Label of unlabelled pixels / frames.
+        strict (bool): Accepted for the same interface as the other
+            datasets; nothing is dropped: a missing file, an Info file
+            inconsistent with its sequence or an empty selection raises
+            :class:`DatasetFormatError`.
 
     Items: ``inputs`` ``(1, num_frames, h, w)`` float in [0, 1];
     ``data_samples`` a :class:`BaseDataElement` with ``labels``
@@ -73,7 +77,9 @@ class CAMUSSequenceDataset(BaseDataset):
                  size: Sequence[int] = (256, 256),
                  num_frames: int = 16,
                  ignore_index: int = 255,
+                 strict: bool = False,
                  **kwargs) -> None:
+        self.strict = strict
         self.patients_dir = patients_dir
         self.split = split
         self.views = tuple(views)
@@ -91,7 +97,9 @@ class CAMUSSequenceDataset(BaseDataset):
                                     self.split):
             for view in self.views:
                 files = self._files(pid, view)
-                files.info()  # fail early on a missing or bad Info file
+                # fail early on a missing or bad Info file, or one whose
+                # ED/ES/NbFrame disagree with the sequence
+                files.checked_info()
                 files.sequence(gt=False)
                 if self.labels == SPARSE:
                     files.instant('ED', gt=True)
@@ -102,6 +110,13 @@ class CAMUSSequenceDataset(BaseDataset):
                         label_name=self.labels,
                         label_root=self.label_root)
                 out.append(dict(patient=pid, view=view))
+        check_not_empty(
+            out,
+            type(self).__name__,
+            self.data_root,
+            patients_dir=self.patients_dir,
+            split=self.split,
+            views=self.views)
         return out
 
     def _files(self, patient: str, view: str) -> CAMUSFiles:

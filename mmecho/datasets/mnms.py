@@ -21,6 +21,8 @@ import numpy as np
 from mmseg.datasets import BaseSegDataset
 
 from mmecho.registry import DATASETS
+from .camus import check_not_empty
+from .drop_report import DropReport
 from .io import DatasetFormatError, load_medical_image, read_image_shape
 
 MNMS_CLASSES = ('background', 'LV', 'MYO', 'RV')
@@ -56,19 +58,32 @@ def read_mnms_info(path: str) -> Dict[str, Dict]:
     return rows
 
 
-def find_subject_dirs(data_root: str) -> Dict[str, str]:
-    """``{code: folder}`` for every ``<code>/<code>_sa.nii[.gz]`` at depth
-    1 to 3 under ``data_root``."""
-    found = {}
+def _walk_folders(data_root: str):
+    """``(folder, file names)`` at depth 0 to 3 under ``data_root``."""
     base_depth = data_root.rstrip(os.sep).count(os.sep)
     for dirpath, dirnames, filenames in os.walk(data_root):
         depth = dirpath.count(os.sep) - base_depth
         if depth >= 3:
             dirnames[:] = []
+        yield dirpath, filenames
+
+
+def find_subject_dirs(data_root: str) -> Dict[str, str]:
+    """``{code: folder}`` for every ``<code>/<code>_sa.nii[.gz]`` at depth
+    1 to 3 under ``data_root``."""
+    found = {}
+    for dirpath, filenames in _walk_folders(data_root):
         code = osp.basename(dirpath)
         if f'{code}_sa.nii.gz' in filenames or f'{code}_sa.nii' in filenames:
             found[code] = dirpath
     return found
+
+
+def _is_unlabelled_split(split: str) -> bool:
+    """Folders whose subjects have no labels by design
+    (``Training/Unlabeled``)."""
+    return any(part.lower() in ('unlabeled', 'unlabelled')
+               for part in split.split('/'))
 
 
 class MnMsReader:
@@ -84,16 +99,49 @@ class MnMsReader:
         self.info_path = osp.join(data_root, info_file)
         self.info = read_mnms_info(self.info_path)
         self.dirs = find_subject_dirs(data_root)
+        # folders named after a subject of the CSV without its _sa image
+        self.incomplete = {
+            osp.basename(d): d
+            for d, _ in _walk_folders(data_root) if
+            osp.basename(d) in self.info and osp.basename(d) not in self.dirs
+        }
+
+    def _split_of(self, folder: str) -> str:
+        rel = osp.relpath(folder, self.data_root).replace(os.sep, '/')
+        return rel.rsplit('/', 1)[0] if '/' in rel else ''
+
+    def _num_slices(self, *paths) -> str:
+        for p in paths:
+            if p is not None and osp.isfile(p):
+                try:
+                    return f'{read_image_shape(p)[1]} slices'
+                except (DatasetFormatError, IndexError):
+                    pass
+        return 'slices unknown'
 
     def subjects(self,
                  splits: Optional[Sequence[str]] = None,
                  vendors: Optional[Sequence[str]] = None,
-                 labelled_only: bool = True) -> List[str]:
-        """Codes present on disk, filtered by split folder and vendor."""
+                 labelled_only: bool = True,
+                 report: Optional[DropReport] = None,
+                 allow_empty: bool = False) -> List[str]:
+        """Codes present on disk, filtered by split folder and vendor.
+
+        Subjects of the selection that cannot be used are dropped and
+        counted in ``report``: a folder named after a subject without its
+        ``_sa`` image, and (with ``labelled_only``) a subject without
+        ``_sa_gt`` outside a ``Training/Unlabeled`` folder (where subjects
+        are unlabelled by design and left out silently). Without
+        ``report``, one :class:`DatasetDropWarning` is emitted here.
+        An empty result raises :class:`DatasetFormatError` naming the root
+        and the filters unless ``allow_empty``.
+        """
+        own_report = report is None
+        if own_report:
+            report = DropReport()
         out = []
         for code, folder in sorted(self.dirs.items()):
-            rel = osp.relpath(folder, self.data_root).replace(os.sep, '/')
-            split = rel.rsplit('/', 1)[0] if '/' in rel else ''
+            split = self._split_of(folder)
             if splits is not None and split not in splits:
                 continue
             if code not in self.info:
@@ -105,8 +153,37 @@ class MnMsReader:
                     vendors:
                 continue
             if labelled_only and self._gt_path(code) is None:
+                if not _is_unlabelled_split(split):
+                    report.add(
+                        'labelled subject without its _sa_gt label file',
+                        f'{code} in {split or "."}/ '
+                        f'({self._num_slices(self._image_path(code))})')
                 continue
             out.append(code)
+        for code, folder in sorted(self.incomplete.items()):
+            split = self._split_of(folder)
+            if splits is not None and split not in splits:
+                continue
+            if vendors is not None and self.info[code]['Vendor'] not in \
+                    vendors:
+                continue
+            labels = (
+                osp.join(folder, f'{code}_sa_gt{ext}')
+                for ext in ('.nii.gz', '.nii'))
+            report.add(
+                'subject folder without its _sa image',
+                f'{code} in {split or "."}/ (no {code}_sa.nii[.gz]; '
+                f'{self._num_slices(*labels)})')
+        if own_report:
+            report.finish(
+                'MnMsReader', self.info_path, hint='Their slices are left out')
+        if not out and not allow_empty:
+            found = sorted({self._split_of(d) for d in self.dirs.values()})
+            raise DatasetFormatError(
+                self.data_root, f'no subject selected by splits={splits!r}, '
+                f'vendors={vendors!r}, labelled_only={labelled_only}; '
+                'expected at least one (subject folders found: '
+                f'{len(self.dirs)}, in split folders {found})')
         return out
 
     def _image_path(self, code):
@@ -198,6 +275,12 @@ class MnMsDataset(BaseSegDataset):
             (paper 003's augmented training set). Defaults to False.
         pseudo_label_root (str, optional): Root of those files (same
             layout as ``data_root``); default: beside the images.
+        strict (bool): Subjects dropped while building the dataset (a
+            labelled subject without ``_sa_gt``, a subject folder without
+            its ``_sa`` image) are counted in one
+            :class:`~mmecho.datasets.drop_report.DatasetDropWarning` per
+            build; with ``strict=True`` they raise
+            :class:`DatasetFormatError` instead. Defaults to False.
     """
 
     METAINFO = dict(classes=MNMS_CLASSES, palette=MNMS_PALETTE)
@@ -211,7 +294,9 @@ class MnMsDataset(BaseSegDataset):
                  skip_empty_slices: bool = False,
                  pseudo_labels: bool = False,
                  pseudo_label_root: Optional[str] = None,
+                 strict: bool = False,
                  **kwargs) -> None:
+        self.strict = strict
         self.info_file = info_file
         self.pseudo_labels = pseudo_labels
         self.pseudo_label_root = pseudo_label_root
@@ -225,7 +310,14 @@ class MnMsDataset(BaseSegDataset):
     def load_data_list(self) -> List[dict]:
         reader = MnMsReader(self.data_root, self.info_file)
         data_list = []
-        for code in reader.subjects(self.splits, self.vendors):
+        report = DropReport()
+        codes = reader.subjects(self.splits, self.vendors, report=report)
+        report.finish(
+            type(self).__name__,
+            reader.info_path,
+            strict=self.strict,
+            hint='Their slices are left out')
+        for code in codes:
             idx = reader.frame_indices(code)
             gt = reader._gt_path(code)
             label = None
@@ -240,6 +332,14 @@ class MnMsDataset(BaseSegDataset):
                         self._slice_item(reader, code, gt, t, z, inst))
             if self.pseudo_labels:
                 data_list += self._pseudo_items(reader, code, idx, label)
+        check_not_empty(
+            data_list,
+            type(self).__name__,
+            self.data_root,
+            splits=self.splits,
+            vendors=self.vendors,
+            instants=self.instants,
+            skip_empty_slices=self.skip_empty_slices)
         return data_list
 
     def _pseudo_items(self, reader, code, idx, label) -> List[dict]:

@@ -4,8 +4,11 @@ import functools
 import os.path as osp
 from typing import Optional, Sequence
 
+import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmcv.transforms import LoadImageFromFile as _MMCVLoadImageFromFile
+from mmengine import fileio
 
 from mmecho.registry import TRANSFORMS
 from ..io import DatasetFormatError, load_medical_image
@@ -146,4 +149,75 @@ class CheckImageShape(BaseTransform):
                 f'annotation file declares {want[1]}x{want[0]}; masks would '
                 'not match the image',
                 field='height/width')
+        return results
+
+
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+_JPEG_SIGNATURE = b'\xff\xd8'
+
+
+def check_image_bytes(data: bytes, path: str) -> None:
+    """Refuse an empty file, and a PNG/JPEG whose end marker is missing
+    (a truncated file: OpenCV may decode part of a JPEG with only a
+    warning). Raises :class:`DatasetFormatError` naming ``path``."""
+    if not data:
+        raise DatasetFormatError(
+            path, 'empty file (0 bytes); expected an image (PNG, JPEG, ...)')
+    tail = data[-256:]
+    if data.startswith(_PNG_SIGNATURE) and b'IEND' not in tail:
+        raise DatasetFormatError(
+            path, f'truncated PNG ({len(data)} bytes, no IEND chunk at the '
+            'end); expected a complete image file')
+    if data.startswith(_JPEG_SIGNATURE) and b'\xff\xd9' not in tail:
+        raise DatasetFormatError(
+            path, f'truncated JPEG ({len(data)} bytes, no end-of-image '
+            'marker FFD9 at the end); expected a complete image file')
+
+
+@TRANSFORMS.register_module()
+class LoadImageFromFile(_MMCVLoadImageFromFile):
+    """mmcv's ``LoadImageFromFile`` (same arguments and keys) that raises a
+    :class:`DatasetFormatError` naming the file for a missing, empty,
+    truncated or undecodable image, instead of OpenCV's ``!buf.empty()``
+    assertion or ``failed to load image``. Registered in the ``mmecho``
+    scope under mmcv's name, so configs with ``default_scope='mmecho'``
+    use it. ``ignore_empty=True`` still returns None for such files.
+    """
+
+    def transform(self, results: dict) -> Optional[dict]:
+        filename = results['img_path']
+        try:
+            try:
+                if self.file_client_args is not None:
+                    client = fileio.FileClient.infer_client(
+                        self.file_client_args, filename)
+                    img_bytes = client.get(filename)
+                else:
+                    img_bytes = fileio.get(
+                        filename, backend_args=self.backend_args)
+            except FileNotFoundError:
+                raise DatasetFormatError(filename, 'file not found')
+            check_image_bytes(img_bytes, filename)
+            try:
+                img = mmcv.imfrombytes(
+                    img_bytes,
+                    flag=self.color_type,
+                    backend=self.imdecode_backend)
+            except Exception as e:  # cv2.error, PIL errors, ...
+                raise DatasetFormatError(
+                    filename, f'cannot decode the image '
+                    f'({type(e).__name__}: {str(e).strip()})') from e
+            if img is None:
+                raise DatasetFormatError(
+                    filename, f'cannot decode the image ({len(img_bytes)} '
+                    'bytes; corrupt or not an image format OpenCV reads)')
+        except DatasetFormatError:
+            if self.ignore_empty:
+                return None
+            raise
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
         return results

@@ -9,6 +9,7 @@ from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.segmentors.base import BaseSegmentor
 
 from mmecho.models.utils import apply_camus_postprocess
+from mmecho.models.utils.batchnorm_guard import batchnorm_batch_guard
 from mmecho.registry import MODELS
 
 
@@ -83,6 +84,14 @@ class EchoEncoderDecoder(EncoderDecoder):
         self._init_auxiliary_head(auxiliary_head)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
+
+    def loss(self, inputs: torch.Tensor, data_samples) -> dict:
+        """mmseg's loss; a BatchNorm that sees one value per channel (a
+        batch of one after global pooling, or a 1x1 map) raises
+        :class:`~mmecho.models.utils.BatchNormSingleValueError` saying what
+        to change instead of torch's bare message."""
+        with batchnorm_batch_guard(self):
+            return super().loss(inputs, data_samples)
 
     def postprocess_result(self, seg_logits: torch.Tensor, data_samples=None):
         results = super().postprocess_result(seg_logits, data_samples)
