@@ -27,24 +27,12 @@ from mmseg.datasets import BaseSegDataset
 from mmecho.registry import DATASETS
 from .io import (DatasetFormatError, load_medical_image, read_camus_info,
                  read_image_shape, resolve_image)
+from .drop_report import check_not_empty
 from .io.camus_info import check_camus_frames
 
 CAMUS_CLASSES = ('background', 'LV', 'myocardium', 'LA')
 CAMUS_PALETTE = [[0, 0, 0], [230, 60, 60], [60, 200, 90], [70, 110, 240]]
 CAMUS_VIEWS = ('2CH', '4CH')
-
-
-def check_not_empty(data_list: list, dataset: str, root: str,
-                    **selection) -> None:
-    """Raise a :class:`DatasetFormatError` naming ``root``, the split and
-    the filters when a dataset build selected nothing (mmengine would fail
-    later with "need at least one array to concatenate")."""
-    if data_list:
-        return
-    what = ', '.join(f'{k}={v!r}' for k, v in selection.items())
-    raise DatasetFormatError(
-        root, f'{dataset}: no items selected by {what}; expected at least '
-        'one (check data_root, the split and the filters)')
 
 
 def read_split_file(path: str) -> List[str]:

@@ -27,7 +27,7 @@ from typing import Dict, List, Optional
 
 from .io.errors import DatasetFormatError
 
-__all__ = ['DropReport', 'DatasetDropWarning']
+__all__ = ['DropReport', 'DatasetDropWarning', 'check_not_empty']
 
 
 class DatasetDropWarning(UserWarning):
@@ -104,3 +104,16 @@ class DropReport:
             f'{path}: {msg} (pass strict=True to make this an error)',
             DatasetDropWarning,
             stacklevel=3)
+
+
+def check_not_empty(data_list: list, dataset: str, root: str,
+                    **selection) -> None:
+    """Raise a :class:`DatasetFormatError` naming ``root``, the split and
+    the filters when a dataset build selected nothing (mmengine would fail
+    later with "need at least one array to concatenate")."""
+    if data_list:
+        return
+    what = ', '.join(f'{k}={v!r}' for k, v in selection.items())
+    raise DatasetFormatError(
+        root, f'{dataset}: no items selected by {what}; expected at least '
+        'one (check data_root, the split and the filters)')

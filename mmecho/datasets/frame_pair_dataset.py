@@ -26,6 +26,7 @@ from mmengine.dataset import BaseDataset
 
 from mmecho.registry import DATASETS
 from .camus import CAMUS_VIEWS, CAMUSFiles, resolve_patients
+from .drop_report import check_not_empty
 from .io import load_medical_image, read_image_shape
 
 PAIRINGS = ('all', 'consecutive', 'ed_es')
@@ -90,7 +91,18 @@ class FramePairDataset(BaseDataset):
             for fixed, moving in frame_pairs(seq['num_frames'], self.pairs,
                                              seq['ed_index'], seq['es_index']):
                 data_list.append(dict(seq, fixed=fixed, moving=moving))
+        check_not_empty(
+            data_list,
+            type(self).__name__,
+            self.data_root,
+            pairs=self.pairs,
+            **self.selection())
         return data_list
+
+    def selection(self) -> Dict:
+        """The split and filters of this dataset, named in the error of an
+        empty build (subclasses add theirs)."""
+        return {}
 
     def _resized(self, info: Dict) -> Tuple:
         key = info['key']
@@ -163,6 +175,13 @@ class CAMUSFramePairDataset(FramePairDataset):
         self.views = tuple(views)
         self.exclude = exclude
         super().__init__(data_root=data_root, **kwargs)
+
+    def selection(self) -> Dict:
+        return dict(
+            split=self.split,
+            views=self.views,
+            exclude=self.exclude,
+            patients_dir=self.patients_dir)
 
     def sequence_list(self) -> List[Dict]:
         patients = resolve_patients(self.data_root, self.patients_dir,

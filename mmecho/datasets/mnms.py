@@ -21,7 +21,7 @@ import numpy as np
 from mmseg.datasets import BaseSegDataset
 
 from mmecho.registry import DATASETS
-from .camus import check_not_empty
+from .drop_report import check_not_empty
 from .drop_report import DropReport
 from .io import DatasetFormatError, load_medical_image, read_image_shape
 

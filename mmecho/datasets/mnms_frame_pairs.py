@@ -62,6 +62,13 @@ class MnMsFramePairDataset(FramePairDataset):
         self._reader: Optional[MnMsReader] = None
         super().__init__(data_root=data_root, **kwargs)
 
+    def selection(self) -> Dict:
+        return dict(
+            info_file=self.info_file,
+            splits=self.splits,
+            vendors=self.vendors,
+            skip_empty_slices=self.skip_empty_slices)
+
     @property
     def reader(self) -> MnMsReader:
         """One reader (info CSV and subject folders read once)."""

@@ -220,6 +220,20 @@ def _camus_frame_pairs_empty_split(root):
         data_root=root, split='database_split/empty.txt', size=(32, 32))
 
 
+def _camus_frame_pairs_no_views(root):
+    from mmecho.datasets.frame_pair_dataset import CAMUSFramePairDataset
+    return CAMUSFramePairDataset(data_root=root, views=(), size=(32, 32))
+
+
+def _camus_frame_pairs_all_excluded(root):
+    from mmecho.datasets.frame_pair_dataset import CAMUSFramePairDataset
+    return CAMUSFramePairDataset(
+        data_root=root,
+        split=['patient0001'],
+        exclude=['patient0001'],
+        size=(32, 32))
+
+
 def _mnms_vendor(root):
     return MnMsDataset(
         data_root=root, info_file=INFO, vendors=['Z'], pipeline=PIPE)
@@ -250,6 +264,12 @@ EMPTY = {
                              ['CAMUSSequenceDataset', 'split=[]']),
     'camus_frame_pairs_empty_split': (_camus_frame_pairs_empty_split, 'camus',
                                       ['empty.txt', 'no patient ids']),
+    'camus_frame_pairs_no_views':
+    (_camus_frame_pairs_no_views, 'camus',
+     ['CAMUSFramePairDataset', 'views=()']),
+    'camus_frame_pairs_all_excluded':
+    (_camus_frame_pairs_all_excluded, 'camus',
+     ['CAMUSFramePairDataset', "exclude=['patient0001']"]),
     'mnms_vendor_filter': (_mnms_vendor, 'mnms',
                            ["vendors=['Z']", 'splits=None']),
     'mnms_split_filter': (_mnms_split, 'mnms',

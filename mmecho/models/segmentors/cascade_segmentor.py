@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from mmseg.models.segmentors.base import BaseSegmentor
 
 from mmecho.models.utils import apply_camus_postprocess
+from mmecho.models.utils.batchnorm_guard import batchnorm_batch_guard
 from mmecho.registry import MODELS
 
 
@@ -89,10 +90,10 @@ class CascadeSegmentor(BaseSegmentor):
 
     def loss(self, inputs: torch.Tensor, data_samples) -> Dict:
         losses = {}
+        with batchnorm_batch_guard(self):
+            outs = self.forward_stages(inputs)
         for k, (logits, stage, w) in enumerate(
-                zip(
-                    self.forward_stages(inputs), self.stages,
-                    self.loss_weights)):
+                zip(outs, self.stages, self.loss_weights)):
             stage_losses = stage.decode_head.loss_by_feat(logits, data_samples)
             for name, v in stage_losses.items():
                 if name.startswith('loss'):
