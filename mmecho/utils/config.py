@@ -21,33 +21,20 @@ def _rebase(value: str, old_root: Optional[str], new_root: str) -> str:
     return value
 
 
-def _rewrite(node: Any, old_root: Optional[str], new_root: str) -> int:
-    """Set every ``data_root`` under ``node`` to ``new_root`` and rebase
-    every string path under the old root; returns the number of changes."""
-    changed = 0
+def _rewrite(node: Any, old_root: Optional[str], new_root: str) -> Any:
+    """``node`` with every ``data_root`` set to ``new_root`` and every
+    string path under the old root rebased (dicts and lists in place)."""
+    if isinstance(node, str):
+        return _rebase(node, old_root, new_root)
     if isinstance(node, dict):
         for key in list(node.keys()):
-            value = node[key]
-            if key == 'data_root':
-                node[key] = new_root
-                changed += 1
-            elif isinstance(value, str):
-                new = _rebase(value, old_root, new_root)
-                if new != value:
-                    node[key] = new
-                    changed += 1
-            else:
-                changed += _rewrite(value, old_root, new_root)
-    elif isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
-            if isinstance(value, str) and isinstance(node, list):
-                new = _rebase(value, old_root, new_root)
-                if new != value:
-                    node[i] = new
-                    changed += 1
-            else:
-                changed += _rewrite(value, old_root, new_root)
-    return changed
+            node[key] = new_root if key == 'data_root' else _rewrite(
+                node[key], old_root, new_root)
+    elif isinstance(node, list):
+        node[:] = [_rewrite(v, old_root, new_root) for v in node]
+    elif isinstance(node, tuple):
+        return type(node)(_rewrite(v, old_root, new_root) for v in node)
+    return node
 
 
 def apply_data_root(cfg: Config,
@@ -75,7 +62,7 @@ def apply_data_root(cfg: Config,
     old_root = old_root if old_root is not None else cfg.get('data_root')
     for key in _LOADERS + _EVALUATORS:
         if cfg.get(key) is not None:
-            _rewrite(cfg[key], old_root, data_root)
+            cfg[key] = _rewrite(cfg[key], old_root, data_root)
     cfg.data_root = data_root
     return cfg
 

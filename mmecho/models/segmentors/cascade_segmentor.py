@@ -146,8 +146,15 @@ class RUNet(CascadeSegmentor):
     the same loss; gradients of the second loss reach the first U-Net through
     the sigmoids.
 
+    With more than two stages, stage ``k`` segments the image masked by the
+    ROI of stage ``k - 1``'s output: four stages are the paper's "two
+    cascaded RU-Nets" (section IV, alternative 3; the second RU-Net's first
+    U-Net sees the image masked by the ROI of the first RU-Net's refined
+    output). Every output has the same loss.
+
     Args:
-        stages (list[dict]): The two U-Nets.
+        stages (list[dict]): The U-Nets (two for RU-Net, four for two
+            cascaded RU-Nets).
         roi (dict): :class:`DifferentiableROI` arguments: ``dilations``
             (``(11,)``; several = the inception variant), ``shift`` (0.5).
         background_index (int): Class whose probability is the background.
@@ -168,8 +175,9 @@ class RUNet(CascadeSegmentor):
                  pretrained_first: Optional[str] = None,
                  **kwargs) -> None:
         from mmecho.models.layers import DifferentiableROI
-        if len(stages) != 2:
-            raise ValueError(f'RU-Net has two stages, got {len(stages)}')
+        if len(stages) < 2:
+            raise ValueError(
+                f'RU-Net needs at least two stages, got {len(stages)}')
         super().__init__(stages, **kwargs)
         self.roi = DifferentiableROI(**roi)
         self.background_index = background_index
