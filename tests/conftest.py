@@ -8,6 +8,23 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 
+def small_registration_overrides(max_iters: int, *extra: str) -> list:
+    """``--cfg-options`` of a short registration run on a phantom: every
+    patient, 64 x 64 frames, batch 4, no worker processes (pass the phantom
+    with ``--data-root``)."""
+    return [
+        'train_dataloader.dataset.split=None',
+        'val_dataloader.dataset.split=None',
+        'train_dataloader.dataset.size=(64,64)',
+        'val_dataloader.dataset.size=(64,64)', 'train_dataloader.batch_size=4',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        f'train_cfg.max_iters={max_iters}'
+    ] + list(extra)
+
+
 @pytest.fixture(scope='session')
 def meis_root(tmp_path_factory):
     from mmecho.datasets.phantoms import make_meis_phantom

@@ -18,7 +18,7 @@ from mmecho.datasets import CAMUSFramePairDataset, CAMUSSequenceDataset
 from mmecho.datasets.io import load_medical_image
 from mmecho.evaluation.pseudo_label_evaluation import (
     evaluate_pseudo_label_roots, write_report)
-from ..conftest import ROOT
+from ..conftest import ROOT, small_registration_overrides
 
 REG_CFG = 'configs/registration/bspline_dlir_camus-phantom.py'
 
@@ -39,17 +39,9 @@ def reg_checkpoint(camus_root, tmp_path_factory):
     work = tmp_path_factory.mktemp('reg')
     log = _train(REG_CFG, work, [
         f'train_dataloader.dataset.data_root={camus_root}',
-        f'val_dataloader.dataset.data_root={camus_root}',
-        'train_dataloader.dataset.split=None',
-        'val_dataloader.dataset.split=None',
-        'train_dataloader.dataset.size=(64,64)',
-        'val_dataloader.dataset.size=(64,64)', 'train_dataloader.batch_size=4',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False', 'train_cfg.max_iters=3',
-        'train_cfg.val_interval=3', 'default_hooks.checkpoint.interval=3'
-    ])
+        f'val_dataloader.dataset.data_root={camus_root}'
+    ] + small_registration_overrides(3, 'train_cfg.val_interval=3',
+                                     'default_hooks.checkpoint.interval=3'))
     assert 'reg/NCC_after' in log and 'reg/LV_Dice_after' in log
     return str(work / 'iter_3.pth')
 

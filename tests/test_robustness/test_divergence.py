@@ -15,7 +15,7 @@ from mmengine.runner import load_checkpoint
 from mmecho.engine.hooks import NonFiniteLossHook
 from mmecho.registration import NonFiniteError, spatial_transform, warp
 from mmecho.registry import MODELS
-from ..conftest import ROOT
+from ..conftest import ROOT, small_registration_overrides
 
 REG_CFG = 'configs/registration/bspline_dlir_camus-phantom.py'
 
@@ -143,21 +143,11 @@ def _train(camus_root, work_dir, *extra):
     """DLIR on the 64 x 64 phantom, batch 4, at the lr of the probe."""
     cmd = [
         sys.executable, 'tools/train.py', REG_CFG, '--work-dir',
-        str(work_dir), '--cfg-options',
-        f'train_dataloader.dataset.data_root={camus_root}',
-        f'val_dataloader.dataset.data_root={camus_root}',
-        'train_dataloader.dataset.split=None',
-        'val_dataloader.dataset.split=None',
-        'train_dataloader.dataset.size=(64,64)',
-        'val_dataloader.dataset.size=(64,64)', 'train_dataloader.batch_size=4',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False', 'train_cfg.max_iters=20',
-        'train_cfg.val_interval=100', 'default_hooks.checkpoint.interval=1',
+        str(work_dir), '--data-root', camus_root, '--cfg-options'
+    ] + small_registration_overrides(
+        20, 'train_cfg.val_interval=100', 'default_hooks.checkpoint.interval=1',
         'default_hooks.logger.interval=1', 'randomness.seed=0',
-        'optim_wrapper.optimizer.lr=0.05'
-    ] + list(extra)
+        'optim_wrapper.optimizer.lr=0.05', *extra)
     return subprocess.run(
         cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
