@@ -1,6 +1,8 @@
 # The DLIR B-spline model on the CAMUS phantom (make demo-registration):
 # frames at 128 x 128 with a grid spacing of 8 px keep the paper's 16 x 16
 # control grid (512 / 32); batch 16, 1,500 iterations, fits a CPU.
+# Conventions as the parent (TorchIR's B-spline placement, channel order and
+# bending energy: paper 001's library); no TED patients to exclude.
 _base_ = ['./bspline_dlir_camus.py']
 data_root = 'data/camus_phantom/'
 reg_size = (128, 128)

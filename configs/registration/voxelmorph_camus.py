@@ -1,7 +1,9 @@
 # VoxelMorph-style dense displacement model, the alternative to the B-spline
-# DLIR network: U-Net (16, 32, 32, 32) / (32, 32, 32, 32, 32, 16, 16),
-# direct displacement (integration_steps=7 gives the diffeomorphic variant),
-# loss -NCC + 1.0 x diffusion smoothness (VoxelMorph uses lambda ~1 with NCC).
+# DLIR network: VxmDense's U-Net (16, 32, 32, 32) / (32, 32, 32, 32, 32, 16,
+# 16), here predicting the displacement directly (integration_steps=0; the
+# network's default, VoxelMorph's, is 7 steps at half resolution: see
+# configs/mnms/voxelmorph_mnms.py for paper 003's full VoxelMorph), with the
+# loss -NCC (global, from the B-spline config) + 1.0 x diffusion smoothness.
 _base_ = ['./bspline_dlir_camus.py']
 model = dict(
     network=dict(

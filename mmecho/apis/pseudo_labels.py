@@ -246,6 +246,9 @@ def generate_camus_pseudo_labels(fields_fn: Callable,
             closing_kernel=closing_kernel,
             batch_size=batch_size,
             device=device)
+        # the manual labels stay (after propagation and closing), as in the
+        # M&Ms files and the nnU-Net export
+        part[0], part[-1] = ed_lab, es_lab
         out = np.full(seq['shape'], UNLABELLED, np.uint8)
         out[seq['ed']:seq['es'] + 1] = part
         T = seq['shape'][0]

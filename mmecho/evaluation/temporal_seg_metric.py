@@ -18,7 +18,7 @@ from mmecho.registry import METRICS
 from mmecho.utils import atomic_write, atomic_write_text
 from .echo_seg_metric import CAMUS_LABEL_STRUCTURES
 from .functional import (area_curve, dice, hausdorff_and_mad,
-                         temporal_smoothness)
+                         temporal_smoothness, temporal_smoothness_trapz)
 
 
 def _np(x) -> np.ndarray:
@@ -41,7 +41,12 @@ class TemporalSegMetric(BaseMetric):
 
     Per sequence: ``{S}_{ED,ES}_{Dice,HD,MAD}`` (frame 0 and T-1; mm),
     ``{S}_smooth`` (Eq. 2 of the area curve in cm^2, so cm^4, lower is
-    smoother) for the prediction and ``{S}_smooth_ref`` for the reference,
+    smoother) for the prediction and ``{S}_smooth_ref`` for the reference;
+    ``{S}_smooth_px_trapz`` / ``{S}_smooth_px_trapz_ref``: Eq. 2 as paper
+    001's reference code computed it (areas in pixels of the evaluated
+    resolution, ``np.diff(a, 2)**2`` integrated by the trapezoidal rule,
+    pixels^2 per frame^3; see
+    :func:`~mmecho.evaluation.functional.temporal_smoothness_trapz`);
     and ``{S}_Dice_all`` over every frame whose reference is labelled.
     Per patient with both views: EDV, ESV (ml) and EF (%) by Simpson's
     biplane method from the LV masks, summarised by corr, bias, MAE.
@@ -149,10 +154,15 @@ class TemporalSegMetric(BaseMetric):
                 ])) if labelled else float('nan')
             a_pred = area_curve(pred, labs, spacing) / 100.0  # cm^2
             rec[f'{name}_smooth'] = temporal_smoothness(a_pred)
+            # paper 001's reference: pixel counts, trapezoid
+            rec[f'{name}_smooth_px_trapz'] = temporal_smoothness_trapz(
+                area_curve(pred, labs))
             rec[f'{name}_area'] = a_pred.tolist()
             if len(labelled) == T:
                 a_ref = area_curve(gt, labs, spacing) / 100.0
                 rec[f'{name}_smooth_ref'] = temporal_smoothness(a_ref)
+                rec[f'{name}_smooth_px_trapz_ref'] = \
+                    temporal_smoothness_trapz(area_curve(gt, labs))
                 rec[f'{name}_area_ref'] = a_ref.tolist()
         return rec
 
@@ -219,7 +229,7 @@ class TemporalSegMetric(BaseMetric):
     def _table(self, out: dict) -> str:
         lines = [
             'structure  ED Dice  ES Dice  ED HD  ES HD  smooth(cm^4)  '
-            'smooth ref'
+            'smooth ref  smooth(px^2,trapz)  px ref'
         ]
         for n in self.structures:
             lines.append(
@@ -228,7 +238,9 @@ class TemporalSegMetric(BaseMetric):
                 f'{out.get(f"{n}_ED_HD", float("nan")):5.2f}  '
                 f'{out.get(f"{n}_ES_HD", float("nan")):5.2f}  '
                 f'{out.get(f"{n}_smooth", float("nan")):12.4g}  '
-                f'{out.get(f"{n}_smooth_ref", float("nan")):10.4g}')
+                f'{out.get(f"{n}_smooth_ref", float("nan")):10.4g}  '
+                f'{out.get(f"{n}_smooth_px_trapz", float("nan")):18.4g}  '
+                f'{out.get(f"{n}_smooth_px_trapz_ref", float("nan")):10.4g}')
         if 'EF_corr' in out:
             lines.append(f'EF corr {out["EF_corr"]:.3f}  bias '
                          f'{out["EF_bias"]:.2f}  MAE {out["EF_MAE"]:.2f} '

@@ -21,3 +21,19 @@ def temporal_smoothness(area: np.ndarray) -> float:
         return 0.0
     d2 = a[2:] - 2 * a[1:-1] + a[:-2]
     return float(np.sum(d2**2))
+
+
+def temporal_smoothness_trapz(area: np.ndarray) -> float:
+    """Eq. 2 as paper 001's reference code computed it: the second
+    differences ``d2 = np.diff(a, 2)`` (``a(t+2) - 2 a(t+1) + a(t)``) squared
+    and integrated with the trapezoidal rule over the ``N - 2`` values
+    (dt = 1 frame): ``sum d2^2 - (d2[0]^2 + d2[-1]^2) / 2``. The reference
+    passes areas in pixels (counts of the prediction's pixels), so the
+    value is in pixels^2 per frame^3; the result is in ``area``'s units
+    squared. Sequences of fewer than 4 frames give 0 (``np.trapz`` of one
+    or no value is 0)."""
+    a = np.asarray(area, np.float64)
+    if a.size < 4:
+        return 0.0
+    d2sq = np.diff(a, 2)**2
+    return float(d2sq.sum() - 0.5 * (d2sq[0] + d2sq[-1]))

@@ -1,7 +1,9 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 from .multiclass_dice_loss import MultiClassDiceLoss
-from .registration_losses import BendingEnergyLoss, DiffusionLoss, NCCLoss
+from .registration_losses import (BendingEnergyLoss, DiffusionLoss,
+                                  LocalNCCLoss, NCCLoss)
 
 __all__ = [
-    'MultiClassDiceLoss', 'NCCLoss', 'BendingEnergyLoss', 'DiffusionLoss'
+    'MultiClassDiceLoss', 'NCCLoss', 'LocalNCCLoss', 'BendingEnergyLoss',
+    'DiffusionLoss'
 ]
