@@ -1,25 +1,43 @@
-# VoxelMorph-style registration of M&Ms short-axis frames (paper 003):
-# intra-subject pairs of the frames between ED and ES of each slice, 2D
-# U-Net dense field, loss -NCC + 1.0 x diffusion smoothness + Dice of the
-# warped ED/ES labels (the paper trained VoxelMorph with the labels too;
-# pairs without labels on both frames skip that term). Adam lr 1e-4.
+# Paper 003's VoxelMorph on M&Ms short-axis frames: "the standard
+# configuration of VoxelMorph", trained with the labels, i.e. the defaults of
+# VoxelMorph's semi-supervised training script (scripts/tf/
+# train_semisupervised_seg.py) and of VxmDense (voxelmorph/*/networks.py);
+# table with sources: docs/registration.md, "Paper 003's VoxelMorph".
+#   network   VxmDense 2D: enc (16, 32, 32, 32), dec (32, 32, 32, 32, 32, 16,
+#             16), 109,170 parameters; diffeomorphic: 7 scaling-and-squaring
+#             steps on a velocity at half resolution (int_downsize 2)
+#   loss      MSE(fixed, warped) + 0.01 x Grad('l2', loss_mult=2) of the
+#             pre-integration velocity + 0.01 x Dice loss of the warped
+#             labels (pairs without labels on both frames skip that term)
+#   optimiser Adam lr 1e-4
+# Intra-subject pairs of the frames between ED and ES of each slice.
 _base_ = ['../_base_/default_runtime_reg.py']
 data_root = 'data/mnms/'
 info_file = 'mnms_dataset_info.csv'
 reg_size = (256, 256)
+vxm_lambda = 0.01  # --grad-loss-weight
+vxm_int_downsize = 2  # --int-downsize, also Grad's loss_mult
 model = dict(
-    type='PairwiseRegistrator',
+    type='VoxelMorphRegistrator',
     network=dict(
         type='VoxelMorphUNet',
         enc_channels=(16, 32, 32, 32),
         dec_channels=(32, 32, 32, 32, 32, 16, 16),
-        integration_steps=0),
-    loss_similarity=dict(type='NCCLoss', loss_weight=1.0),
-    loss_regularization=dict(type='DiffusionLoss', loss_weight=1.0),
+        integration_steps=7,
+        int_downsize=vxm_int_downsize),
+    # --image-loss mse (vxm.losses.MSE: mean squared difference)
+    loss_similarity=dict(type='MSELoss', loss_weight=1.0),
+    # vxm.losses.Grad('l2', loss_mult=int_downsize) x lambda on preint_flow;
+    # DiffusionLoss = neurite's Grad('l2') (mean over components and
+    # directions)
+    loss_regularization=dict(
+        type='DiffusionLoss', loss_weight=vxm_lambda * vxm_int_downsize),
+    # --dice-loss-weight 0.01 (vxm.losses.Dice = -mean Dice; 1 - mean Dice
+    # here, the same gradient)
     loss_label=dict(
         type='MultiClassDiceLoss',
         include_background=False,
-        loss_weight=1.0,
+        loss_weight=0.01,
         loss_name='loss_label'),
     num_classes=4)
 train_dataloader = dict(
