@@ -115,3 +115,57 @@ def test_calculator_needs_bound_masks_and_binds_per_assignment():
         assert MaskAwareOverlaps2D(gt_argument=0) is not None
     with pytest.raises(RuntimeError):
         calc(boxes, gt)
+
+
+def test_gt_first_argument_for_max_iou_assigner():
+    """``gt_argument=0``: called as ``(gt, priors)`` (MaxIoUAssigner) it
+    returns the (G, N) maIoU, computed here by hand."""
+    from mmdet.models.task_modules.assigners import MaxIoUAssigner
+    from mmengine.structures import InstanceData
+    gt = torch.tensor([[0., 0., 10., 10.], [10., 10., 20., 20.]])
+    masks = torch.zeros(2, 32, 32, dtype=torch.bool)
+    masks[0, :5, :10] = True  # GT 1: top half of its box, |M| 50, fill 0.5
+    masks[1, 10:20, 10:20] = True  # GT 2: fills its box, fill 1
+    priors = torch.tensor([
+        [0., 0., 10., 5.],  # top half of GT 1: 50 mask px / 0.5 / 100
+        [0., 5., 10., 10.],  # bottom half of GT 1: no mask px
+        [5., 0., 15., 10.],  # 25 mask px / 0.5 / (100 + 100 - 50)
+        [20., 20., 30., 30.],  # touches GT 2 at a corner only
+        [12., 12., 20., 20.],  # inside GT 2: 64 / 100
+    ])
+    expected = torch.tensor([[1.0, 0.0, 1 / 3, 0.0, 0.0],
+                             [0.0, 0.0, 0.0, 0.0, 0.64]])
+    calc0 = MaskAwareOverlaps2D(gt_argument=0)
+    calc1 = MaskAwareOverlaps2D(gt_argument=1)
+    with calc0.bound(masks), calc1.bound(masks):
+        got = calc0(gt, priors)
+        assert got.shape == (2, 5)
+        torch.testing.assert_close(got, expected)
+        torch.testing.assert_close(calc1(priors, gt), expected.t())
+    assert 'gt_argument=0' in repr(calc0)
+
+    # through mmdet's MaxIoUAssigner: at pos_iou_thr 0.6, prior 0 is
+    # positive by maIoU (1.0) though its box IoU is only 0.5
+    assigner = MaxIoUAssigner(
+        pos_iou_thr=0.6, neg_iou_thr=0.4, min_pos_iou=0.6,
+        match_low_quality=False)
+    assigner.iou_calculator = calc0
+
+    class Holder:
+        iou_calculator = calc0
+
+    with bind_gt_masks(Holder(), masks) as uses_maiou:
+        assert uses_maiou
+        result = assigner.assign(
+            InstanceData(priors=priors),
+            InstanceData(bboxes=gt, labels=torch.tensor([0, 1])))
+    # 1-based GT index, 0 = negative
+    assert result.gt_inds.tolist() == [1, 0, 0, 0, 2]
+    torch.testing.assert_close(result.max_overlaps,
+                               torch.tensor([1.0, 0.0, 1 / 3, 0.0, 0.64]))
+    # with box IoU (0.5, between the thresholds) prior 0 is ignored (-1)
+    plain = MaxIoUAssigner(pos_iou_thr=0.6, neg_iou_thr=0.4,
+                           min_pos_iou=0.6, match_low_quality=False)
+    assert plain.assign(
+        InstanceData(priors=priors),
+        InstanceData(bboxes=gt, labels=torch.tensor([0, 1]))).gt_inds[0] == -1

@@ -156,7 +156,8 @@ class RUNet(CascadeSegmentor):
         stages (list[dict]): The U-Nets (two for RU-Net, four for two
             cascaded RU-Nets).
         roi (dict): :class:`DifferentiableROI` arguments: ``dilations``
-            (``(11,)``; several = the inception variant), ``shift`` (0.5).
+            (``(11,)``; several = the inception variant), ``shift`` (0.5),
+            ``kernel`` (``'disc'``, default, or ``'atrous'``).
         background_index (int): Class whose probability is the background.
         image_black (float): Value of a black pixel in the (normalised)
             input; the masked-out region is set to it. 0 with the RU-Net
