@@ -10,7 +10,8 @@ from mmengine.structures import BaseDataElement
 
 from mmecho.registry import DATASETS
 from .camus import (CAMUS_CLASSES, CAMUS_PALETTE, CAMUS_VIEWS, CAMUSFiles,
-                    check_not_empty, resolve_patients)
+                    resolve_patients)
+from .drop_report import check_not_empty
 
 SPARSE = 'sparse'
 

@@ -54,19 +54,8 @@ class DropReport:
         if detail is not None and len(examples) < self.max_examples:
             examples.append(str(detail))
 
-    @property
-    def counts(self) -> Dict[str, int]:
-        """``{reason: count}`` in the order reasons were first seen."""
-        return dict(self._counts)
-
-    def examples(self, reason: str) -> List[str]:
-        return list(self._examples.get(reason, []))
-
     def __len__(self) -> int:
         return sum(self._counts.values())
-
-    def __bool__(self) -> bool:
-        return bool(self._counts)
 
     def summary(self) -> str:
         """``'2 x reason (ex1, ex2); 1 x other (ex)'``."""
