@@ -1,36 +1,45 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 """AMEM: segment M-mode captures, measure them, write overlays and a CSV.
 
-    # with a model: an image, a folder of images, or a video
+    # with a model: an image, a DICOM file (one frame or a cine), a folder
+    # of images and DICOM files, or a video
     python tools/measure.py CONFIG CKPT INPUT --out OUT_DIR [--cm-per-px X]
         [--score-thr 0.3] [--device cpu] [--reference TRUTH.csv]
-    # ground-truth masks of a COCO file (no model)
+    # ground-truth masks of a COCO file (no model); file_names may be .dcm
     python tools/measure.py --from-annotations ANN.json --images DIR
         --out OUT_DIR [--reference TRUTH.csv]
 
-Writes ``OUT_DIR/measurements.csv`` (one row per image, mean of the cycles,
-cm when calibrated, with a ``status`` column), ``OUT_DIR/cycles.csv`` (every
-cycle), ``OUT_DIR/overlays/`` (masks, calipers, values) and, with
-``--reference``, ``agreement.csv`` (MAE, MSE, bias, limits of agreement per
-indicator) and ``bland_altman.png``. Files are written atomically; a run
-that is interrupted resumes where it stopped (images already in
-measurements.csv are skipped, no row is duplicated).
+Writes ``OUT_DIR/measurements.csv`` (one row per image or frame, mean of the
+cycles, cm when calibrated, heart rate when the DICOM region calibrates time,
+a ``status`` column and the ``sha256`` of the input), ``OUT_DIR/cycles.csv``
+(every cycle, with its duration), ``OUT_DIR/overlays/`` (masks, calipers,
+values) and, with ``--reference``, ``agreement.csv`` (MAE, MSE, bias, limits
+of agreement per indicator) and ``bland_altman.png``.
+
+Every input gets a row: one that cannot be measured (unreadable, truncated,
+too small, not the image its annotation describes, a COCO file_name that
+leaves --images) gets a status saying why and no values; only ``ok`` rows
+carry measurements. Files are written atomically, inside OUT_DIR only (output
+names are sanitised). A run that is interrupted resumes where it stopped:
+rows whose name and sha256 match the input are skipped, a changed file is
+measured again and its old rows are replaced, no row is duplicated.
 """
 import argparse
 import csv
 import io
+import json
 import os
 import os.path as osp
+import re
 import sys
 
 import cv2
 import numpy as np
 
-IMAGE_EXT = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
-VIDEO_EXT = ('.mp4', '.avi', '.mov', '.mkv')
+INDICATORS = ('IVSd', 'LVIDd', 'LVPWd', 'IVSs', 'LVIDs', 'LVPWs', 'AoR', 'LA')
 CYCLE_FIELDS = [
-    'image', 'type', 'cycle', 'ed_col', 'es_col', 'IVSd', 'LVIDd', 'LVPWd',
-    'IVSs', 'LVIDs', 'LVPWs', 'AoR', 'LA', 'unit'
+    'image', 'type', 'cycle', 'ed_col', 'es_col', 'next_ed_col', 'duration_s',
+    'heart_rate_bpm', *INDICATORS, 'unit'
 ]
 
 
@@ -69,45 +78,8 @@ def parse_args(argv=None):
     return args
 
 
-def iter_model_inputs(path):
-    """(name, BGR image, path or None) for an image, folder or video."""
-    if osp.isdir(path):
-        files = sorted(
-            f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXT))
-        for f in files:
-            yield f, osp.join(path, f)
-    elif path.lower().endswith(VIDEO_EXT):
-        cap = cv2.VideoCapture(path)
-        if not cap.isOpened():
-            raise SystemExit(f'{path}: cannot open the video')
-        stem = osp.splitext(osp.basename(path))[0]
-        i = 0
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            yield f'{stem}_frame{i:05d}', frame
-            i += 1
-        cap.release()
-    elif osp.isfile(path):
-        yield osp.basename(path), path
-    else:
-        raise SystemExit(f'{path}: no such image, folder or video')
-
-
-def count_inputs(path):
-    if osp.isdir(path):
-        return sum(f.lower().endswith(IMAGE_EXT) for f in os.listdir(path))
-    if path.lower().endswith(VIDEO_EXT):
-        cap = cv2.VideoCapture(path)
-        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        cap.release()
-        return max(n, 0)
-    return 1
-
-
 class CsvTable:
-    """A CSV rewritten atomically after every added row (resumable)."""
+    """A CSV rewritten atomically after every change (resumable)."""
 
     def __init__(self, path, fields):
         self.path, self.fields, self.rows = path, list(fields), []
@@ -125,8 +97,27 @@ class CsvTable:
     def names(self):
         return {r['image'] for r in self.rows}
 
+    def remove(self, names, save=True):
+        """Drop the rows of ``names`` (a set)."""
+        self.rows = [r for r in self.rows if r['image'] not in names]
+        if save:
+            self.save()
+
     def add(self, rows):
         self.rows.extend(rows)
+        self.save()
+
+    def put(self, row):
+        """Replace the row of ``row['image']`` in place, or append it."""
+        for i, r in enumerate(self.rows):
+            if r['image'] == row['image']:
+                self.rows[i] = row
+                break
+        else:
+            self.rows.append(row)
+        self.save()
+
+    def save(self):
         buf = io.StringIO()
         w = csv.DictWriter(buf, self.fields)
         w.writeheader()
@@ -135,7 +126,12 @@ class CsvTable:
         atomic_write_text(self.path, buf.getvalue())
 
 
+def _fmt(v, spec):
+    return '' if v is None else format(v, spec)
+
+
 def result_rows(name, result):
+    """(measurements.csv row, cycles.csv rows) of one measured image."""
     row = dict(image=name, **result.as_row())
     scale = result.cm_per_px or 1.0
     unit = 'cm' if result.cm_per_px is not None else 'px'
@@ -147,29 +143,38 @@ def result_rows(name, result):
             cycle=k,
             ed_col=c.ed_col,
             es_col=c.es_col,
+            next_ed_col=_fmt(c.next_ed_col, 'd'),
+            duration_s=_fmt(result.duration_s(k), '.6f'),
+            heart_rate_bpm=_fmt(result.cycle_heart_rate_bpm(k), '.2f'),
             unit=unit)
-        for key in CYCLE_FIELDS[5:-1]:
+        for key in INDICATORS:
             v = c.values_px.get(key)
             r[key] = '' if v is None else f'{v * scale:.4f}'
         cycles.append(r)
     return row, cycles
 
 
-def write_overlay(out_dir, name, image, result, masks):
+def status_row(name, status):
+    """A measurements.csv row without values, saying why."""
+    from mmecho.measurement import MModeMeasurement
+    return dict(image=name, **MModeMeasurement('unknown', status).as_row())
+
+
+def write_overlay(out_dir, stem, image, result, masks):
+    """Draw one image's measurement into ``out_dir/overlays/{stem}.png``
+    (``stem`` is a sanitised name, see ``OutputNames``)."""
     from mmecho.utils import atomic_write
     from mmecho.visualization import draw_mmode_measurement
     vis = draw_mmode_measurement(image, result, masks)
-    stem = osp.splitext(name)[0]
     ok, buf = cv2.imencode('.png', vis)
-    with atomic_write(osp.join(out_dir, 'overlays', stem + '.png')) as f:
+    if not ok:
+        raise ValueError(f'OpenCV could not encode the overlay of {stem}')
+    overlays = osp.join(osp.abspath(out_dir), 'overlays')
+    path = osp.join(overlays, stem + '.png')
+    # OutputNames already guarantees this; never write outside --out
+    assert osp.dirname(osp.abspath(path)) == overlays, path
+    with atomic_write(path) as f:
         f.write(buf.tobytes())
-
-
-def annotation_inputs(ann_file, image_dir):
-    """(name, image path, {class: band}) from COCO."""
-    from mmecho.measurement import iter_coco_bands
-    for img, bands in iter_coco_bands(ann_file):
-        yield img['file_name'], osp.join(image_dir, img['file_name']), bands
 
 
 def edges_to_masks(masks, shape):
@@ -234,6 +239,43 @@ def compare(out_dir, rows, reference):
     return stats
 
 
+def measure_item(item, measurer, from_annotations):
+    """(result, masks to draw) of one readable input, or (status, None)."""
+    from mmecho.apis.mmode_inputs import image_problem
+    problem = image_problem(item.image)
+    if problem:
+        return problem, None
+    try:
+        if from_annotations:
+            masks = item.bands
+            result = measurer.measure_masks(masks, item.image, item.path,
+                                            item.region)
+            draw = edges_to_masks(masks, item.image.shape)
+        else:
+            masks = measurer.predict_masks(item.image)
+            result = measurer.measure_masks(masks, item.image, item.path,
+                                            item.region)
+            draw = masks
+    except Exception as e:  # one bad input never stops the batch
+        return f'error: {type(e).__name__}: {e}', None
+    return result, draw
+
+
+def stale_frame_rows(table, item):
+    """Names of every frame row of ``item.source`` (a video or cine) when
+    one of them was measured from other content: the file changed, so all
+    its old frame rows go, however many frames it had."""
+    from mmecho.apis.mmode_inputs import frame_sha256
+    stem = osp.splitext(osp.basename(item.source))[0]
+    pattern = re.compile(re.escape(stem) + r'_frame(\d{5})')
+    rows = [(r, pattern.fullmatch(r['image'])) for r in table.rows]
+    rows = [(r, int(m.group(1))) for r, m in rows if m]
+    if all(r['sha256'] == frame_sha256(item.source_sha256, i)
+           for r, i in rows):
+        return set()
+    return {r['image'] for r, _ in rows}
+
+
 def main(argv=None):
     args = parse_args(argv)
     from mmengine.utils import ProgressBar
@@ -242,6 +284,9 @@ def main(argv=None):
     allow_partial = apply_checkpoint_args(args)
 
     from mmecho.apis import MModeMeasurer
+    from mmecho.apis.mmode_inputs import (OutputNames, count_path_inputs,
+                                          iter_annotation_inputs,
+                                          iter_path_inputs)
     from mmecho.measurement.mmode_measurement import (AV_INDICATORS, DERIVED,
                                                       LV_INDICATORS)
     os.makedirs(args.out, exist_ok=True)
@@ -251,17 +296,26 @@ def main(argv=None):
     ]
     for n in LV_INDICATORS + AV_INDICATORS:
         fields += [n, f'{n}_sd']
-    fields += list(DERIVED)
+    fields += list(DERIVED) + ['heart_rate_bpm', 'sha256']
     table = CsvTable(osp.join(args.out, 'measurements.csv'), fields)
     cycles = CsvTable(osp.join(args.out, 'cycles.csv'), CYCLE_FIELDS)
-    done = table.names()
+    # a row counts as done when its input is unchanged (name and content
+    # hash) and it did not end in an unexpected error
+    done = {
+        r['image']: r['sha256']
+        for r in table.rows
+        if r['sha256'] and not r['status'].startswith('error:')
+    }
     if args.from_annotations:
         measurer = MModeMeasurer(
             cm_per_px=args.cm_per_px, read_scale=not args.no_scale_reading)
-        items = list(annotation_inputs(args.from_annotations, args.images))
-        total = len(items)
+        items = iter_annotation_inputs(args.from_annotations, args.images)
+        with open(args.from_annotations) as f:
+            total = len(json.load(f).get('images', []))
     else:
         config, ckpt, path = args.positional
+        if not osp.exists(path):
+            raise SystemExit(f'{path}: no such image, folder or video')
         measurer = MModeMeasurer(
             config,
             ckpt,
@@ -270,45 +324,52 @@ def main(argv=None):
             args.cm_per_px,
             read_scale=not args.no_scale_reading,
             allow_partial_checkpoint=allow_partial)
-        items = iter_model_inputs(path)
-        total = count_inputs(path)
+        items = iter_path_inputs(path)
+        total = count_path_inputs(path)
     if done:
         print(f'resuming: {len(done)} images already in '
-              f'{table.path} are skipped')
+              f'{table.path} are skipped if unchanged')
+    names = OutputNames()
+    checked_sources = set()
     bar = ProgressBar(total, file=sys.stdout) if total > 1 else None
     for item in items:
-        if args.from_annotations:
-            name, img_path, masks = item
-            if name in done:
-                bar and bar.update()
-                continue
-            image = cv2.imread(img_path)
-            if image is None:
-                from mmecho.datasets.io import DatasetFormatError
-                raise DatasetFormatError(img_path, 'cannot read the image')
-            result = measurer.measure_masks(masks, image, img_path)
-            draw = edges_to_masks(masks, image.shape)
+        name = item.name
+        stem = names.get(name)  # every name, so stems stay stable on resume
+        if item.source is not None and item.source not in checked_sources:
+            checked_sources.add(item.source)
+            stale = stale_frame_rows(table, item)
+            if stale:
+                cycles.remove(stale)
+                table.remove(stale)
+                for n in stale:
+                    done.pop(n, None)
+        if item.sha256 and done.get(name) == item.sha256:
+            bar and bar.update()
+            continue
+        if item.status is not None:
+            row, cyc_rows = status_row(name, item.status), []
         else:
-            name, src = item
-            if name in done:
-                bar and bar.update()
-                continue
-            img_path = src if isinstance(src, str) else None
-            image = cv2.imread(src) if img_path else src
-            if image is None:
-                raise SystemExit(f'{src}: cannot read the image')
-            masks = measurer.predict_masks(image)
-            result = measurer.measure_masks(masks, image, img_path)
-            draw = masks
-        row, cyc_rows = result_rows(name, result)
-        if not args.no_overlays:
-            write_overlay(args.out, name, image, result, draw)
+            result, draw = measure_item(item, measurer, args.from_annotations)
+            if isinstance(result, str):
+                row, cyc_rows = status_row(name, result), []
+            else:
+                row, cyc_rows = result_rows(name, result)
+                if not args.no_overlays:
+                    try:
+                        write_overlay(args.out, stem, item.image, result, draw)
+                    except Exception as e:
+                        print(
+                            f'\n{name}: no overlay ({type(e).__name__}: '
+                            f'{e})',
+                            file=sys.stderr)
+        row['sha256'] = item.sha256
         # cycles first: a crash between the two leaves the image unlisted
-        # in measurements.csv, so it is measured again (and its cycles
-        # replaced) on resume
-        cycles.rows = [r for r in cycles.rows if r['image'] != name]
+        # (or listed with its old hash) in measurements.csv, so it is
+        # measured again (and its cycles replaced) on resume
+        cycles.remove({name}, save=False)
         cycles.add(cyc_rows)
-        table.add([row])
+        table.put(row)
+        done[name] = item.sha256
         bar and bar.update()
     if bar:
         print()
@@ -318,6 +379,15 @@ def main(argv=None):
         compare(args.out, table.rows, args.reference)
 
 
+def cli(argv=None):
+    """``main`` with a bad input file as a one-line error (exit 1)."""
+    from mmecho.datasets.io import DatasetFormatError
+    try:
+        return main(argv)
+    except DatasetFormatError as e:
+        raise SystemExit(f'error: {e}') from None
+
+
 if __name__ == '__main__':
     from mmecho.engine.checkpoint import run_tool
-    run_tool(main)
+    run_tool(cli)

@@ -34,7 +34,13 @@ def iter_coco_bands(
                     field='segmentation')
             name = cats[a['category_id']]
             if isinstance(seg, list) and not bitmaps:
-                bands[name] = polygon_band_edges(seg, img['width'])
+                width = img.get('width')
+                if not isinstance(width, int) or width < 1:
+                    raise DatasetFormatError(
+                        ann_file, f'image {img.get("file_name")!r}: '
+                        f'expected a positive integer, got {width!r}',
+                        field='width')
+                bands[name] = polygon_band_edges(seg, width)
             else:
                 bands[name] = coco.annToMask(a) > 0
         yield img, bands

@@ -10,9 +10,15 @@ from scipy.signal import find_peaks
 
 @dataclass
 class Cycle:
-    """One cardiac cycle: end-diastole and end-systole columns (pixels)."""
+    """One cardiac cycle: end-diastole and end-systole columns (pixels).
+
+    ``next_ed_col`` is the next end-diastole's column (pixels), which ends
+    this cycle (ED-to-ED = one RR interval); None when it is not measurable
+    (outside the signal, too close to its end, or a gap in between).
+    """
     ed_col: int
     es_col: int
+    next_ed_col: Optional[int] = None
 
 
 def estimate_period(signal: np.ndarray,
@@ -68,6 +74,11 @@ def find_cycles(motion: np.ndarray,
     Returns:
         list[Cycle]: in time order; ES is the extreme opposite to ED between
         an ED and the next one (or within one period after the last ED).
+        ``next_ed_col`` is the following ED (also after the last complete
+        cycle) when the signal is measurable up to it, it is the largest
+        value within 0.15 periods on both sides (inside the signal) and it
+        lies less than 1.8 periods away (a longer interval may hide a missed
+        ED); None otherwise.
     """
     sig = np.asarray(motion, np.float64)
     valid = ~np.isnan(sig)
@@ -77,7 +88,11 @@ def find_cycles(motion: np.ndarray,
     if first > 0 or last < len(sig) - 1:
         # work on the measurable span only (the strip), then shift back
         inner = find_cycles(sig[first:last + 1], ed_at, period, smooth)
-        return [Cycle(c.ed_col + first, c.es_col + first) for c in inner]
+        return [
+            Cycle(c.ed_col + first, c.es_col + first,
+                  None if c.next_ed_col is None else c.next_ed_col + first)
+            for c in inner
+        ]
     filled = sig.copy()
     idx = np.arange(len(sig))
     filled[~valid] = np.interp(idx[~valid], idx[valid], sig[valid])
@@ -107,6 +122,23 @@ def find_cycles(motion: np.ndarray,
         seg = raw[lo:hi] * sign
         return lo + int(np.argmax(seg))
 
+    half_win = max(int(round(0.15 * period)), 1)
+
+    def next_ed(i, ed):
+        # the ED that ends the cycle starting at ``ed``: a clear peak with
+        # the signal measurable up to it
+        if i + 1 >= len(eds):
+            return None
+        peak = eds[i + 1]
+        lo, hi = peak - half_win, peak + half_win + 1
+        if lo < 0 or hi > len(s) or ed_sig[peak] < ed_sig[lo:hi].max():
+            return None
+        nxt = refine(peak, 1)
+        if not (nxt > ed and valid[ed:nxt + 1].all()) or \
+                nxt - ed >= 1.8 * period:
+            return None
+        return int(nxt)
+
     cycles = []
     for i, ed in enumerate(eds):
         # the last ED: look one period ahead, within the strip; a trough at
@@ -121,5 +153,5 @@ def find_cycles(motion: np.ndarray,
         ed, es = refine(ed, 1), refine(es, -1)
         if not (valid[ed] and valid[es] and valid[ed:es + 1].all()):
             continue
-        cycles.append(Cycle(int(ed), int(es)))
+        cycles.append(Cycle(int(ed), int(es), next_ed(i, ed)))
     return cycles

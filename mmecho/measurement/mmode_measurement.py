@@ -12,6 +12,9 @@ AV type (AoR lumen and LA cavity): the cycles come from the LA dimension
 (smallest at ED, largest at ES); AoR is read at ED, LA at ES.
 
 Values are in pixels, and in cm when the cm-per-pixel calibration is known.
+With a time calibration (seconds per pixel column, e.g. from a DICOM M-mode
+region) each cycle also has a duration, ED to the next ED (one RR interval),
+and a heart rate.
 Failures never become zeros: the result has a status saying what is missing.
 """
 from dataclasses import dataclass, field
@@ -39,12 +42,21 @@ UNITS = dict(FS='%', EDV='ml', ESV='ml', EF='%', LVMass='g', RWT='')
 
 @dataclass
 class CycleMeasurement:
-    """One cycle: its ED/ES columns, the indicators in pixels, and the
-    calipers drawn for them: name -> (column, top row, bottom row)."""
+    """One cycle: its ED/ES columns, the indicators in pixels, the calipers
+    drawn for them: name -> (column, top row, bottom row), and the column of
+    the next ED, which ends the cycle (None when not measurable)."""
     ed_col: int
     es_col: int
     values_px: Dict[str, float]
     calipers: Dict[str, tuple] = field(default_factory=dict)
+    next_ed_col: Optional[int] = None
+
+    @property
+    def length_px(self) -> Optional[int]:
+        """ED to the next ED, in pixel columns (None when unknown)."""
+        if self.next_ed_col is None:
+            return None
+        return self.next_ed_col - self.ed_col
 
 
 @dataclass
@@ -57,12 +69,19 @@ class MModeMeasurement:
         cycles (list[CycleMeasurement]): every complete cycle.
         cm_per_px (float, optional): calibration; None = pixels only.
         calibration (str): where ``cm_per_px`` came from.
+        s_per_px (float, optional): time per pixel column, in seconds; None
+            = no time calibration (no durations, no heart rate).
     """
     image_type: str
     status: str
     cycles: List[CycleMeasurement] = field(default_factory=list)
     cm_per_px: Optional[float] = None
     calibration: str = 'none'
+    s_per_px: Optional[float] = None
+    #: what the calibration used (overlay): ``panel`` (top, bottom, left,
+    #: right) and, from a depth scale, ``tick_rows`` (1 cm rows, 0 cm
+    #: first) and ``tick_columns`` (x0, x1)
+    calibration_marks: Dict = field(default_factory=dict)
 
     @property
     def indicators(self) -> tuple:
@@ -83,6 +102,29 @@ class MModeMeasurement:
         if self.cm_per_px is None:
             return float('nan')
         return self.mean_px(name) * self.cm_per_px
+
+    def duration_s(self, k: int) -> Optional[float]:
+        """Duration of cycle ``k`` (its ED to the next ED) in seconds; None
+        without time calibration or when the next ED is not measurable."""
+        n = self.cycles[k].length_px
+        if n is None or self.s_per_px is None:
+            return None
+        return n * self.s_per_px
+
+    def cycle_heart_rate_bpm(self, k: int) -> Optional[float]:
+        """Heart rate of cycle ``k`` in beats per minute: 60 / duration."""
+        d = self.duration_s(k)
+        return None if not d else 60.0 / d
+
+    def heart_rate_bpm(self) -> float:
+        """Heart rate in beats per minute over the cycles with a duration:
+        60 / their mean duration (beats per time, as a monitor averages RR
+        intervals); NaN when no cycle has one."""
+        durations = [self.duration_s(k) for k in range(len(self.cycles))]
+        durations = [d for d in durations if d]
+        if not durations:
+            return float('nan')
+        return 60.0 / float(np.mean(durations))
 
     def derived(self) -> Dict[str, float]:
         """FS, Teichholz EDV/ESV/EF, ASE-cube LV mass, RWT (LV, in cm)."""
@@ -113,6 +155,8 @@ class MModeMeasurement:
                 row[name] = row[f'{name}_sd'] = ''
         for k, v in self.derived().items():
             row[k] = '' if np.isnan(v) else f'{v:.3f}'
+        hr = self.heart_rate_bpm()
+        row['heart_rate_bpm'] = '' if np.isnan(hr) else f'{hr:.2f}'
         return row
 
 
@@ -160,7 +204,8 @@ def measure_lv(ivs,
                 cal[name + suffix] = (col, float(y0), float(y1))
         if all(np.isfinite(v) for v in vals.values()):
             res.cycles.append(
-                CycleMeasurement(cyc.ed_col, cyc.es_col, vals, cal))
+                CycleMeasurement(cyc.ed_col, cyc.es_col, vals, cal,
+                                 cyc.next_ed_col))
     if not res.cycles:
         res.status = 'no complete cardiac cycle found in the strip'
     return res
@@ -191,7 +236,8 @@ def measure_av(aor,
             AoR=(ed, float(a_top[ed]), float(a_bot[ed])),
             LA=(es, float(l_top[es]), float(l_bot[es])))
         if all(np.isfinite(v) for v in vals.values()):
-            res.cycles.append(CycleMeasurement(ed, es, vals, cal))
+            res.cycles.append(
+                CycleMeasurement(ed, es, vals, cal, cyc.next_ed_col))
     if not res.cycles:
         res.status = 'no complete cardiac cycle found in the strip'
     return res
@@ -199,14 +245,24 @@ def measure_av(aor,
 
 def measure_mmode(masks: Dict[str, np.ndarray],
                   cm_per_px: Optional[float] = None,
-                  calibration: str = 'none') -> MModeMeasurement:
+                  calibration: str = 'none',
+                  s_per_px: Optional[float] = None) -> MModeMeasurement:
     """Decide the image type from the structures present and measure it.
 
     Args:
         masks (dict): class name -> (H, W) mask or ``(top, bottom)``
             edges, for the classes found (IVS, LVPW, LA, AoR); absent
             classes are left out.
+        cm_per_px (float, optional): pixel size in depth, cm.
+        calibration (str): where ``cm_per_px`` came from.
+        s_per_px (float, optional): pixel size in time (columns), seconds.
     """
+    res = _measure_mmode(masks, cm_per_px, calibration)
+    res.s_per_px = s_per_px
+    return res
+
+
+def _measure_mmode(masks, cm_per_px, calibration) -> MModeMeasurement:
     lv = [k for k in ('IVS', 'LVPW') if k in masks]
     av = [k for k in ('LA', 'AoR') if k in masks]
     if len(lv) == 2 and not av:

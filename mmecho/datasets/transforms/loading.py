@@ -198,6 +198,14 @@ class LoadImageFromFile(_MMCVLoadImageFromFile):
             except FileNotFoundError:
                 raise DatasetFormatError(filename, 'file not found')
             check_image_bytes(img_bytes, filename)
+            if img_bytes[128:132] == b'DICM':
+                # an ultrasound DICOM export: its first frame, BGR
+                from mmecho.datasets.io.dicom import read_dicom
+                img = read_dicom(filename).read_frame(0)
+                if self.color_type == 'grayscale':
+                    img = img[..., 0].copy()
+                results['img_path'] = filename
+                return self._finish(results, img)
             try:
                 img = mmcv.imfrombytes(
                     img_bytes,
@@ -215,6 +223,9 @@ class LoadImageFromFile(_MMCVLoadImageFromFile):
             if self.ignore_empty:
                 return None
             raise
+        return self._finish(results, img)
+
+    def _finish(self, results: dict, img: np.ndarray) -> dict:
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
