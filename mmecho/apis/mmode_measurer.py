@@ -4,8 +4,8 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from mmecho.measurement import (MModeMeasurement, find_mmode_strip,
-                                measure_mmode, read_depth_scale,
+from mmecho.measurement import (DepthScale, MModeMeasurement, measure_mmode,
+                                read_depth_scale_marks,
                                 read_sidecar_cm_per_px)
 
 
@@ -20,8 +20,9 @@ class MModeMeasurer:
         score_thr (float): detections below are ignored; per class the
             highest-scoring detection is the structure.
         cm_per_px (float, optional): fixed calibration (wins over the
-            others); else a sidecar ``<image>.json`` with ``cm_per_px``,
-            else the depth-scale ticks, else pixels only.
+            others); else a DICOM M-mode region's, else a sidecar
+            ``<image>.json`` with ``cm_per_px``, else the depth-scale ticks,
+            else pixels only.
         read_scale (bool): try the depth-scale ticks. Defaults to True.
         allow_partial_checkpoint (bool): accept weights that do not fit the
             model (see :func:`mmecho.engine.load_model_weights`).
@@ -51,26 +52,45 @@ class MModeMeasurer:
         self.score_thr = score_thr
         self.cm_per_px = cm_per_px
         self.read_scale = read_scale
+        self.last_scale: Optional[DepthScale] = None
 
-    def calibrate(
-            self,
-            image: Optional[np.ndarray],
-            image_path: Optional[str] = None) -> Tuple[Optional[float], str]:
-        """(cm per pixel or None, where it came from)."""
+    @staticmethod
+    def calibrate_region(region) -> Optional[float]:
+        """cm per pixel of a DICOM M-mode region
+        (:class:`mmecho.datasets.io.UltrasoundRegion`) when its depth axis
+        is in cm; None without a region or without depth units."""
+        return None if region is None else region.cm_per_px
+
+    def calibrate(self,
+                  image: Optional[np.ndarray],
+                  image_path: Optional[str] = None,
+                  region=None) -> Tuple[Optional[float], str]:
+        """(cm per pixel or None, where it came from).
+
+        Order: the ``cm_per_px`` given to the measurer, a DICOM M-mode
+        ``region`` ('dicom region'), the sidecar json, the depth scale.
+        """
         if self.cm_per_px is not None:
             return self.cm_per_px, 'given'
+        value = self.calibrate_region(region)
+        if value is not None:
+            return value, 'dicom region'
         if image_path is not None:
             value = read_sidecar_cm_per_px(image_path)
             if value is not None:
                 return value, 'sidecar json'
         if self.read_scale and image is not None:
-            try:
-                value = read_depth_scale(image, find_mmode_strip(image))
-            except ValueError:
-                value = None
-            if value is not None:
-                return value, 'depth scale'
+            scale = self.read_depth_scale(image)
+            if scale.ok:
+                return scale.cm_per_px, 'depth scale'
+            return None, f'none: depth scale refused ({scale.status})'
         return None, 'none'
+
+    def read_depth_scale(self, image: np.ndarray) -> DepthScale:
+        """Read the depth scale of ``image`` and keep what was found (panel,
+        tick rows) in ``self.last_scale`` for the overlay."""
+        self.last_scale = read_depth_scale_marks(image)
+        return self.last_scale
 
     def predict_masks(self, image) -> Dict[str, np.ndarray]:
         """class name -> (H, W) bool mask of its best detection."""
@@ -92,11 +112,41 @@ class MModeMeasurer:
     def measure_masks(self,
                       masks: Dict,
                       image: Optional[np.ndarray] = None,
-                      image_path: Optional[str] = None) -> MModeMeasurement:
+                      image_path: Optional[str] = None,
+                      region=None) -> MModeMeasurement:
         """Measure given masks (or per-column edges), calibrating from the
-        image / its sidecar when available."""
-        cm_per_px, source = self.calibrate(image, image_path)
-        return measure_mmode(masks, cm_per_px, source)
+        image / its sidecar when available.
+
+        Args:
+            masks (dict): class name -> (H, W) mask or ``(top, bottom)``
+                column edges.
+            image (np.ndarray, optional): (H, W, 3) BGR capture (depth
+                scale).
+            image_path (str, optional): its file (sidecar json).
+            region (UltrasoundRegion, optional): the DICOM M-mode region of
+                the capture: its cm per pixel (depth) wins over the sidecar
+                and the depth scale, its seconds per pixel (time) gives the
+                cycle durations and the heart rate.
+        """
+        self.last_scale = None
+        cm_per_px, source = self.calibrate(image, image_path, region)
+        s_per_px = None if region is None else region.s_per_px
+        result = measure_mmode(masks, cm_per_px, source, s_per_px)
+        if cm_per_px is None and result.status == 'ok' and \
+                source.startswith('none:'):
+            # geometry fine, scale not certain: say so, never guess cm
+            result.status = 'pixels only: ' + source[len('none: '):]
+        # what the calibration used, for the overlay: the panel and the
+        # 1 cm tick rows, or the DICOM region
+        if region is not None and source == 'dicom region':
+            result.calibration_marks = dict(panel=region.strip)
+        elif self.last_scale is not None:
+            sc = self.last_scale
+            result.calibration_marks = dict(
+                panel=sc.panel,
+                tick_rows=list(map(float, sc.tick_rows)),
+                tick_columns=sc.columns)
+        return result
 
     def __call__(self,
                  image,

@@ -2,7 +2,9 @@
 from .agreement import agreement, bland_altman_figure
 from .annotation_bands import iter_coco_bands
 from .cardiac_cycles import Cycle, estimate_period, find_cycles
-from .mmode_calibration import (find_mmode_strip, read_depth_scale,
+from .mmode_calibration import (DepthScale, find_mmode_panel,
+                                find_mmode_strip, read_depth_scale,
+                                read_depth_scale_marks,
                                 read_sidecar_cm_per_px)
 from .mmode_indices import (ase_cube_lv_mass, lv_derived_indices,
                             teichholz_volume)
@@ -16,6 +18,7 @@ from .simpson import (biplane_ef, biplane_volume_from_discs, disc_diameters,
 __all__ = [
     'agreement', 'bland_altman_figure', 'iter_coco_bands', 'Cycle',
     'estimate_period', 'find_cycles', 'find_mmode_strip', 'read_depth_scale',
+    'DepthScale', 'find_mmode_panel', 'read_depth_scale_marks',
     'read_sidecar_cm_per_px', 'ase_cube_lv_mass', 'lv_derived_indices',
     'teichholz_volume', 'AV_INDICATORS', 'DERIVED', 'LV_INDICATORS',
     'CycleMeasurement', 'MModeMeasurement', 'measure_av', 'measure_lv',

@@ -1,14 +1,34 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 """Pixel size of an M-mode capture: explicit, sidecar JSON, or read from the
-depth scale's 1 cm ticks; and the M-mode strip's position."""
+depth scale beside the M-mode panel; and the panel's position.
+
+The depth scale reader (:func:`read_depth_scale_marks`) is written for the
+variety of vendor screens, not one style:
+
+- marks are found as small connected components of any grey level at least
+  ~32 above the background, beside the panel (right or left), JPEG or not;
+- a *dash* is at least 1.8 times as long as it is thick, a *dot* is not;
+- a *numeral* is a group of one or two glyphs just beside a dash (more
+  glyphs are text, e.g. a "-LVIDd(cm)" line, and disqualify the dash);
+- all marks of one column lie on one regular grid: rows ``a + s k`` with
+  integer ``k``, so a missing or occluded mark does not break the spacing;
+  the least-squares fit over every mark gives ``s`` to a fraction of a pixel;
+- which grid step is 1 cm is decided from the numerals, never guessed:
+  numbered dashes sit at whole cm, counted from 0 at the panel's top; they
+  are numbered every cm or every 2 cm, and each hypothesis predicts which
+  numerals have two digits (>= 10); dots are half-cm marks. A scale is read
+  only when exactly one hypothesis fits every mark and numeral; otherwise
+  the result says why it was refused (a wrong scale is worse than none).
+"""
 import json
 import os.path as osp
-from typing import Optional, Tuple
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
 
-from mmecho.datasets.io import DatasetFormatError
+from mmecho.datasets.io.errors import DatasetFormatError
 
 
 def read_sidecar_cm_per_px(image_path: str) -> Optional[float]:
@@ -35,98 +55,514 @@ def read_sidecar_cm_per_px(image_path: str) -> Optional[float]:
     return None
 
 
-def find_mmode_strip(image: np.ndarray,
-                     min_std: float = 12.0) -> Tuple[int, int, int, int]:
-    """Bounding rows/columns of the M-mode panel: the largest block of
-    speckle-textured columns and rows in the lower part of the capture.
+def _gray(image: np.ndarray) -> np.ndarray:
+    """(H, W) uint8: the brightest channel, so coloured marks count."""
+    if image.ndim == 3:
+        return image.max(-1)
+    return image
+
+
+def find_mmode_panel(image: np.ndarray,
+                     level: float = 12.0) -> Tuple[int, int, int, int]:
+    """Bounding rows/columns of the M-mode panel.
+
+    The panel is the rectangle whose rows, smoothed along time (M-mode
+    speckle is streaked along time), are non-black across one common column
+    range: the most frequent (start, end) of the rows' longest runs, among
+    runs wider than 30 % of the image. Text, the 2D sector inset and time
+    ticks never share that exact range; dark blood bands inside the panel
+    are bridged because the panel spans its first to its last such row.
 
     Args:
         image (np.ndarray): (H, W) or (H, W, 3) uint8 screen capture.
+        level (float): grey level above which a (smoothed) pixel is content.
 
     Returns:
         tuple: ``(top, bottom, left, right)``, half-open pixel ranges.
+
+    Raises:
+        ValueError: when no such panel is found (not an M-mode capture, or
+            a degenerate image).
     """
-    gray = image if image.ndim == 2 else cv2.cvtColor(image,
-                                                      cv2.COLOR_BGR2GRAY)
+    gray = _gray(image)
+    if gray.ndim != 2 or min(gray.shape) < 32:
+        raise ValueError(f'no M-mode panel: image of shape {image.shape} '
+                         'is too small')
     h, w = gray.shape
-    # speckle varies along time and depth; flat backgrounds, text and
-    # ticks are sparse. Every 4th row / column is plenty for the statistics.
-    low = gray[h // 3::4].astype(np.float32)
-    col_std = low.std(0)
-    cols = _longest_run(col_std > min_std)
-    if cols is None:
-        raise ValueError('no M-mode strip found (no textured columns)')
-    left, right = cols
-    sub = gray[:, left:right:4].astype(np.float32)
-    row_std = sub.std(1)
-    row_mean = sub.mean(1)
-    rows = _longest_run((row_std > min_std) & (row_mean > 5))
-    if rows is None:
-        raise ValueError('no M-mode strip found (no textured rows)')
-    return rows[0], rows[1], left, right
+    smooth = cv2.blur(gray.astype(np.float32), (15, 1))
+    content = (smooth > level).astype(np.uint8)
+    content = cv2.morphologyEx(content, cv2.MORPH_CLOSE,
+                               np.ones((1, 9), np.uint8))
+    starts = np.full(h, -1)
+    ends = np.full(h, -1)
+    for y in range(h):
+        d = np.diff(np.r_[0, content[y], 0].astype(np.int8))
+        s, e = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
+        if len(s):
+            i = int(np.argmax(e - s))
+            starts[y], ends[y] = s[i], e[i]
+    wide = (ends - starts) >= 0.3 * w
+    if wide.sum() < 0.1 * h:
+        raise ValueError('no M-mode panel found (no wide textured rows)')
+    # the start shared by most wide rows (8-px bins, +-1 bin): the panel's
+    # left edge, or the scale's when it sits left of the panel and touches
+    # it; the sector inset's rows all start elsewhere
+    sb = starts[wide] // 8
+    bins = np.unique(sb)
+    b0 = bins[int(np.argmax([(np.abs(sb - b) <= 1).sum() for b in bins]))]
+    same = wide & (np.abs(starts // 8 - b0) <= 1)
+    left = int(np.median(starts[same]))
+    right = int(np.median(ends[same]))
+    # panel rows cover [left, right] up to a tolerance, and run past it by
+    # no more than a depth scale does (the screen's other wide content
+    # starts or ends elsewhere)
+    tol = max(6, int(0.012 * w))
+    out = int(0.08 * w)
+    rows = np.nonzero((starts <= left + tol) & (ends >= right - tol)
+                      & (starts >= left - out) & (ends <= right + out))[0]
+    if len(rows) < 0.1 * h:
+        raise ValueError('no M-mode panel found (too few panel rows)')
+    # the largest group of panel rows whose gaps stay below a third of it
+    groups, cur = [], [rows[0]]
+    for r in rows[1:]:
+        if r - cur[-1] > max(0.25 * (cur[-1] - cur[0] + 1), 40):
+            groups.append(cur)
+            cur = []
+        cur.append(r)
+    groups.append(cur)
+    g = max(groups, key=lambda g: len(g))
+    return _refine_panel(gray, int(g[0]), int(g[-1]) + 1, left, right)
 
 
-def _longest_run(flags: np.ndarray, tolerance: int = 3):
-    """Longest run of True, bridging False gaps up to ``tolerance``."""
-    best, start, gap = None, None, 0
-    for i, f in enumerate(list(flags) + [False] * (tolerance + 1)):
-        if f:
-            if start is None:
-                start = i
-            gap = 0
-            end = i + 1
-        elif start is not None:
-            gap += 1
-            if gap > tolerance:
-                if best is None or end - start > best[1] - best[0]:
-                    best = (start, end)
-                start, gap = None, 0
-    return best
+def _refine_panel(gray, top, bottom, left, right, level=4):
+    """Move each edge to where the raw (unsmoothed) panel content ends:
+    rows / columns where at least half as many pixels as inside the panel
+    are above a low grey level (dark near-field rows count, the black
+    screen background does not)."""
+    h, w = gray.shape
+    on = gray > level
+
+    def edge(frac, start, step, lo, hi, shrink, grow):
+        ref = 0.5 * np.median(frac[lo:hi])
+        i = start
+        # shrink while outside, then grow while inside
+        for _ in range(shrink):
+            if frac[i] >= ref:
+                break
+            i -= step
+        for _ in range(grow):
+            j = i + step
+            if not 0 <= j < len(frac) or frac[j] < ref:
+                break
+            i = j
+        return i
+
+    # JPEG halos around the scale's marks exceed a low level: columns are
+    # judged at a higher one
+    cols = (gray[top:bottom] > 3 * level).mean(0)
+    c_lo, c_hi = left + (right - left) // 4, right - (right - left) // 4
+    # columns: the smoothing widened them by up to 7 px. Walk out from 12 px
+    # inside until 4 columns in a row are outside (a thin cursor line is
+    # not an edge; the depth scale's marks beside the panel are never
+    # reached because the black gap before them stops the walk)
+    ref = 0.5 * np.median(cols[c_lo:c_hi])
+
+    def walk(i, step):
+        while 0 <= i + step < len(cols):
+            nxt = cols[i + step:i + 5 * step:step] if step > 0 else \
+                cols[max(i - 4, 0):i][::-1]
+            if len(nxt) and np.all(nxt < ref):
+                break
+            i += step
+        return i
+
+    left = walk(c_lo, -1)
+    right = walk(c_hi, 1) + 1
+    rows = on[:, left:right].mean(1)
+    r_lo, r_hi = top + (bottom - top) // 4, bottom - (bottom - top) // 4
+    # rows: a dark near field may have been left out
+    top = edge(rows, top, -1, r_lo, r_hi, 20, 60)
+    bottom = edge(rows, bottom - 1, 1, r_lo, r_hi, 20, 60) + 1
+    return int(top), int(bottom), int(left), int(right)
+
+
+def find_mmode_strip(image: np.ndarray) -> Tuple[int, int, int, int]:
+    """Alias of :func:`find_mmode_panel` (the name used before)."""
+    return find_mmode_panel(image)
+
+
+@dataclass
+class _Blob:
+    x0: int
+    x1: int  # inclusive
+    y0: int
+    y1: int  # inclusive
+    cy: float  # intensity-weighted centre row
+    cx: float
+
+    @property
+    def w(self):
+        return self.x1 - self.x0 + 1
+
+    @property
+    def h(self):
+        return self.y1 - self.y0 + 1
+
+
+@dataclass
+class DepthScale:
+    """What the depth-scale reader found.
+
+    Attributes:
+        cm_per_px (float, optional): cm per pixel in depth; None when the
+            scale was refused.
+        status (str): ``'ok'`` or why the scale was refused.
+        tick_rows (np.ndarray): rows (float, pixel centres) of the marks at
+            whole cm, 0 cm first (drawn on overlays).
+        marks (list): ``(row, kind)`` of every mark used, kind in
+            ``'numbered'``, ``'dash'``, ``'dot'``.
+        columns (tuple): ``(x0, x1)`` columns of the scale's dashes.
+        panel (tuple, optional): ``(top, bottom, left, right)``.
+        numbering (str): ``'every cm'`` or ``'every 2 cm'``.
+        residual_px (float): largest distance of a mark from the grid.
+    """
+    cm_per_px: Optional[float]
+    status: str
+    tick_rows: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    marks: List[tuple] = field(default_factory=list)
+    columns: Tuple[int, int] = (0, 0)
+    panel: Optional[Tuple[int, int, int, int]] = None
+    numbering: str = ''
+    residual_px: float = float('nan')
+
+    @property
+    def ok(self) -> bool:
+        return self.cm_per_px is not None
+
+
+def _blobs(gray: np.ndarray, x_off: int, y_off: int) -> List[_Blob]:
+    bg = float(np.median(gray))
+    binary = (gray.astype(np.float32) > bg + 32).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, 8)
+    weight = np.clip(gray.astype(np.float32) - bg, 0, None)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if area < 2 or w > 60 or h > 40:
+            continue
+        sub = labels[y:y + h, x:x + w] == i
+        wt = weight[y:y + h, x:x + w] * sub
+        tot = wt.sum()
+        yy, xx = np.mgrid[0:h, 0:w]
+        out.append(
+            _Blob(x + x_off, x + w - 1 + x_off, y + y_off, y + h - 1 + y_off,
+                  float((wt * yy).sum() / tot) + y + y_off,
+                  float((wt * xx).sum() / tot) + x + x_off))
+    return out
+
+
+def _is_dash(b: _Blob) -> bool:
+    return b.h <= 8 and 4 <= b.w <= 40 and b.w >= 1.5 * b.h
+
+
+def _is_dot(b: _Blob) -> bool:
+    return b.h <= 7 and b.w <= 7 and b.w < 1.5 * b.h
+
+
+def _label_beside(dash: _Blob, blobs: List[_Blob], side: int) -> list:
+    """The glyphs (blobs) of the numeral beside a dash (right: side=1, left:
+    side=-1), nearest first; empty when there is none."""
+    reach = 6 * max(dash.h, 3) + 20
+    cand = []
+    for b in blobs:
+        if b is dash or b.h < 5 or b.h > 30:
+            continue
+        if side > 0:
+            gap = b.x0 - dash.x1
+        else:
+            gap = dash.x0 - b.x1
+        if not 1 <= gap <= reach:
+            continue
+        if abs((b.y0 + b.y1) / 2 - dash.cy) > max(3.0, 0.35 * b.h):
+            continue
+        cand.append(b)
+    if not cand:
+        return []
+    cand.sort(key=lambda b: b.x0 * side)
+    group = [cand[0]]
+    for b in cand[1:]:
+        prev = group[-1]
+        gap = (b.x0 - prev.x1) if side > 0 else (prev.x0 - b.x1)
+        if gap <= 0.8 * max(prev.h, b.h):
+            group.append(b)
+    # the first glyph must be close to the dash, as numerals are
+    first = group[0]
+    gap0 = (first.x0 - dash.x1) if side > 0 else (dash.x0 - first.x1)
+    if gap0 > 3 * first.h + 4:
+        return []
+    return group
+
+
+def _count_digits(groups: List[list]) -> List[int]:
+    """Glyphs per numeral (0: none, -1: text of three glyphs or more). Two
+    touching digits form one glyph: a glyph 1.45 times wider than the
+    median glyph of the scale counts as two."""
+    widths = [b.w for g in groups for b in g]
+    if not widths:
+        return [0] * len(groups)
+    ref = float(np.median(widths))
+    out = []
+    for g in groups:
+        n = sum(2 if b.w > 1.45 * ref else 1 for b in g)
+        out.append(n if n <= 2 else -1)
+    return out
+
+
+def _fit_grid(rows: np.ndarray, spacing: float):
+    """Integer indices and least-squares (offset, step) of rows on a grid of
+    approximate ``spacing``; returns (k, a, s, residuals)."""
+    k = np.round((rows - rows[0]) / spacing).astype(int)
+    for _ in range(3):
+        if len(np.unique(k)) < 2:
+            break
+        s, a = np.polyfit(k, rows, 1)
+        k = np.round((rows - a) / s).astype(int)
+    s, a = np.polyfit(k, rows, 1)
+    return k, a, s, rows - (a + s * k)
+
+
+def _grid_spacing(rows: np.ndarray) -> Optional[float]:
+    """Fine grid step from the sorted rows: the smallest consecutive gap
+    that most other gaps are multiples of."""
+    d = np.diff(rows)
+    d = d[d > 3]
+    if len(d) < 2:
+        return None
+    for cand in np.sort(d):
+        ratio = d / cand
+        if np.all(np.abs(ratio - np.round(ratio)) < 0.12) and \
+                np.sum(np.round(ratio) == 1) >= max(2, 0.3 * len(d)):
+            return float(np.median(d[np.round(ratio) == 1]))
+    return None
+
+
+def _inner_end(b: _Blob, side: int) -> int:
+    """The end of a mark next to the panel."""
+    return b.x0 if side > 0 else b.x1
+
+
+def _read_column(dashes: List[_Blob], small: List[_Blob],
+                 blobs: List[_Blob], side: int, panel) -> DepthScale:
+    """Read one column of dashes (same inner end) with the small marks and
+    glyphs around it."""
+    top, bottom = panel[:2]
+    groups = [_label_beside(d, blobs, side) for d in dashes]
+    labels = _count_digits(groups)
+    if sum(n < 0 for n in labels) > 1:
+        return DepthScale(None, 'marks beside text, not a depth scale')
+    order = np.argsort([d.cy for d in dashes])
+    items = [(dashes[i], labels[i], groups[i]) for i in order
+             if labels[i] >= 0]
+    # major dashes set the grid; clearly shorter ones (minor ticks) and
+    # small marks are added afterwards where they fit it
+    # the numbered dashes set the grid (else the longer dashes); the others
+    # and the small marks are added where they fit it
+    major = [it for it in items if it[1] > 0]
+    if len(major) < 3:
+        long_ = 0.7 * float(np.median([d.w for d, _, _ in items]))
+        major = [it for it in items if it[0].w >= long_]
+    minor = [it[0] for it in items if it not in major] + small
+    if len(major) < 3:
+        return DepthScale(None, 'fewer than 3 depth-scale marks')
+    rows = np.array([d.cy for d, _, _ in major])
+    spacing = _grid_spacing(rows)
+    if spacing is None:
+        return DepthScale(None, 'marks are not regularly spaced')
+    k, a, s, res = _fit_grid(rows, spacing)
+    tol = max(1.0, 0.05 * s)
+    if np.abs(res).max() > tol or len(np.unique(k)) != len(k):
+        return DepthScale(
+            None,
+            f'marks off a regular grid by up to {np.abs(res).max():.1f} px')
+    marks = [(d.cy, 'numbered' if n else 'dash', n, 2 * ki)
+             for (d, n, _), ki in zip(major, k)]
+    taken = set(2 * k)
+    x0 = min(d.x0 for d, _, _ in major)
+    x1 = max(d.x1 for d, _, _ in major)
+    inner = int(np.median([_inner_end(d, side) for d, _, _ in major]))
+    kmin, kmax = 2 * k.min(), 2 * k.max() + 1
+    # minor marks: a short tick starts where the dashes start; a dot sits
+    # elsewhere (half-cm dots). Off the half grid they are ignored.
+    for b in minor:
+        if not x0 - 3 <= b.cx <= x1 + 3:
+            continue
+        kf = (b.cy - a) / (s / 2)
+        ki = int(round(kf))
+        if abs(kf - ki) * s / 2 > tol or not kmin <= ki <= kmax or \
+                ki in taken:
+            continue
+        kind = 'dash' if abs(_inner_end(b, side) - inner) <= 1 else 'dot'
+        if kind == 'dot' and ki % 2 == 0:
+            continue  # a dot on a dash row: an artefact, not a mark
+        marks.append((b.cy, kind, 0, ki))
+        taken.add(ki)
+    # numerals without their dash (an occluded tick): the numeral column
+    # tells which cm they are; used for the numbering, not for the fit
+    num_x = [g[0].x0 if side > 0 else g[0].x1 for _, n, g in major if n > 0]
+    if num_x:
+        nx = float(np.median(num_x))
+        glyph_w = float(np.median([b.w for _, _, g in items for b in g]))
+        used = {id(b) for _, _, g in items for b in g}
+        orphans = [
+            b for b in blobs
+            if 5 <= b.h <= 30 and id(b) not in used and abs((
+                b.x0 if side > 0 else b.x1) - nx) <= 2
+        ]
+        for b in orphans:
+            cy = (b.y0 + b.y1) / 2
+            kf = (cy - a) / s
+            ki = int(round(kf))
+            if abs(kf - ki) * s > max(2.0, 0.1 * s) or 2 * ki in taken:
+                continue
+            # a stand-in dash just before the glyph collects its numeral
+            x = b.x0 - 1 if side > 0 else b.x1 + 1
+            g = _label_beside(_Blob(x, x, int(cy), int(cy), cy, x), blobs,
+                              side)
+            n = sum(2 if gb.w > 1.45 * glyph_w else 1 for gb in g)
+            if 1 <= n <= 2:
+                marks.append((cy, 'numbered', n, 2 * ki, 'orphan'))
+                taken.add(2 * ki)
+    marks = [m for m in marks if top - 3 <= m[0] <= bottom + 3]
+    marks.sort()
+    k = np.array([m[3] for m in marks])
+    # the final step: least squares over every mark on the fine grid (half
+    # the major step), numerals without their dash left out
+    fit = [i for i, m in enumerate(marks) if len(m) == 4]
+    s, a = np.polyfit(k[fit], np.array([marks[i][0] for i in fit]), 1)
+    res = np.array([marks[i][0] for i in fit]) - (a + s * k[fit])
+    if np.abs(res).max() > tol:
+        return DepthScale(
+            None,
+            f'marks off a regular grid by up to {np.abs(res).max():.1f} px')
+    num = [i for i, m in enumerate(marks) if m[1] == 'numbered']
+    if len(num) < 3:
+        return DepthScale(
+            None, 'fewer than 3 numerals beside the marks: which mark is '
+            '1 cm cannot be told')
+    kn = k[num]
+    step = int(np.gcd.reduce(np.diff(kn)))  # in half-dash steps
+    if step not in (2, 4):
+        return DepthScale(
+            None, f'numerals every {step / 2:g} dashes: unusual scale')
+    k0 = kn[0]
+    fits = []
+    for cm_every in (1, 2):  # numerals every 1 or every 2 cm
+        per_cm = step / cm_every  # grid steps per cm
+        ok = True
+        for (row, kind, ndig, *_), ki in zip(marks, k):
+            cm = (ki - k0) / per_cm
+            if kind == 'dot' and abs(cm - np.floor(cm) - 0.5) > 1e-6:
+                ok = False  # dots are half-cm marks
+            if abs(cm * 2 - round(cm * 2)) > 1e-6:
+                ok = False  # every mark at a multiple of 0.5 cm
+            if kind == 'numbered':
+                if abs(cm - round(cm)) > 1e-6 or cm < 0:
+                    ok = False
+                elif (round(cm) >= 10) != (ndig == 2):
+                    ok = False  # digits must match the value
+        if ok:
+            fits.append((cm_every, per_cm))
+    if len(fits) != 1:
+        why = ('numerals every 1 or every 2 cm cannot be told apart'
+               if fits else 'no numbering fits the numerals')
+        return DepthScale(None, 'uncertain: ' + why)
+    cm_every, per_cm = fits[0]
+    px_per_cm = s * per_cm
+    row0 = a + s * k0
+    if abs(row0 - top) > max(3.0, 0.15 * px_per_cm):
+        return DepthScale(
+            None, f'uncertain: the scale\'s 0 (row {row0:.0f}) is not at the '
+            f'panel top (row {top})')
+    n_cm = int(np.floor((panel[1] - 1 - row0) / px_per_cm + 1e-6)) + 1
+    return DepthScale(
+        cm_per_px=1.0 / px_per_cm,
+        status='ok',
+        tick_rows=row0 + px_per_cm * np.arange(n_cm),
+        marks=[(m[0], m[1]) for m in marks],
+        columns=(x0, x1),
+        panel=panel,
+        numbering='every cm' if cm_every == 1 else 'every 2 cm',
+        residual_px=float(np.abs(res).max()))
+
+
+def read_depth_scale_marks(
+        image: np.ndarray,
+        panel: Optional[Tuple[int, int, int, int]] = None) -> DepthScale:
+    """Read cm per pixel from the depth scale beside the M-mode panel.
+
+    Args:
+        image (np.ndarray): (H, W) or (H, W, 3) uint8 screen capture.
+        panel (tuple, optional): ``(top, bottom, left, right)``; found with
+            :func:`find_mmode_panel` when None.
+
+    Returns:
+        DepthScale: ``cm_per_px`` and the marks used, or ``cm_per_px=None``
+        with the reason in ``status``.
+    """
+    if panel is None:
+        try:
+            panel = find_mmode_panel(image)
+        except ValueError as e:
+            return DepthScale(None, str(e))
+    gray = _gray(image)
+    h, w = gray.shape
+    top, bottom, left, right = panel
+    margin = max(int(0.12 * w), 80)
+    y0 = max(top - 30, 0)
+    y1 = min(bottom + 30, h)
+    results = []
+    for side, (c0, c1) in ((1, (right, min(right + margin, w))),
+                           (-1, (max(left - margin, 0), left))):
+        if c1 - c0 < 8:
+            continue
+        blobs = _blobs(gray[y0:y1, c0:c1], c0, y0)
+        dashes = [
+            b for b in blobs
+            if _is_dash(b) and top - 3 <= b.cy <= bottom + 3
+        ]
+        small = [b for b in blobs if _is_dot(b) or _is_dash(b)]
+        # dashes of one scale share their inner end (next to the panel)
+        ends = np.array([d.x0 if side > 0 else d.x1 for d in dashes])
+        used = set()
+        for e in sorted(set(ends.tolist()), key=lambda e: -np.sum(
+                np.abs(ends - e) <= 2)):
+            members = [
+                i for i, v in enumerate(ends)
+                if abs(v - e) <= 2 and i not in used
+            ]
+            if len(members) < 3:
+                continue
+            used.update(members)
+            results.append(
+                _read_column([dashes[i] for i in members],
+                             [b for b in small if b not in
+                              [dashes[i] for i in members]], blobs, side,
+                             panel))
+    good = [r for r in results if r.ok]
+    if len(good) == 1:
+        return good[0]
+    if len(good) > 1:
+        vals = [r.cm_per_px for r in good]
+        if max(vals) / min(vals) > 1.01:
+            return DepthScale(None, 'two depth scales disagree', panel=panel)
+        return max(good, key=lambda r: len(r.marks))
+    why = results[0].status if results else 'no depth-scale marks found'
+    return DepthScale(None, why, panel=panel)
 
 
 def read_depth_scale(image: np.ndarray,
-                     strip: Optional[Tuple[int, int, int, int]] = None,
-                     min_ticks: int = 4) -> Optional[float]:
-    """cm per pixel from the 1 cm ticks of the depth scale.
-
-    Ticks are short bright horizontal lines that start at the same column,
-    right of the M-mode strip, regularly spaced in depth. The tick column
-    is the one where most bright runs start; their spacing (median of
-    consecutive differences, which must agree within 3 %) is one cm.
-
-    Returns:
-        float or None: cm per pixel, or None when no regular tick column
-        is found (then calibrate with ``--cm-per-px`` or a sidecar).
-    """
-    h, w = image.shape[:2]
-    if strip is None:
-        strip = find_mmode_strip(image)
-    top, bottom, _, right = strip
-    region = image[max(top - 2, 0):min(bottom + 2, h), right:]
-    if region.ndim == 3:
-        region = region.max(-1)
-    bright = region > 200
-    starts = bright[:, 1:] & ~bright[:, :-1]  # run starts, column x+1
-    best = None
-    for x in np.argsort(-starts.sum(0))[:5]:
-        rows = np.nonzero(starts[:, x])[0]
-        # the run must be a short tick: 3..20 px long
-        ok = [r for r in rows if 3 <= _run_length(bright[r, x + 1:]) <= 20]
-        if len(ok) < min_ticks:
-            continue
-        diffs = np.diff(ok)
-        spacing = float(np.median(diffs))
-        if spacing < 5 or np.any(
-                np.abs(diffs - spacing) > 0.03 * spacing + 1.01):
-            continue
-        # sub-pixel: least-squares slope of tick rows against their index
-        idx = np.round((np.array(ok) - ok[0]) / spacing)
-        slope = np.polyfit(idx, np.array(ok, np.float64), 1)[0]
-        if best is None or len(ok) > best[1]:
-            best = (slope, len(ok))
-    return None if best is None else 1.0 / best[0]
-
-
-def _run_length(row: np.ndarray) -> int:
-    off = np.nonzero(~row)[0]
-    return int(off[0]) if len(off) else len(row)
+                     strip: Optional[Tuple[int, int, int, int]] = None
+                     ) -> Optional[float]:
+    """cm per pixel from the depth scale, or None when it cannot be read
+    for certain (see :func:`read_depth_scale_marks` for the reason)."""
+    return read_depth_scale_marks(image, strip).cm_per_px

@@ -11,7 +11,7 @@ from pycocotools.coco import COCO
 from mmecho.apis import MModeMeasurer
 from mmecho.datasets.io import DatasetFormatError
 from mmecho.measurement import (AV_INDICATORS, LV_INDICATORS, band_edges,
-                                find_cycles, find_mmode_strip,
+                                find_cycles, find_mmode_panel,
                                 lv_derived_indices, measure_mmode,
                                 polygon_band_edges, read_depth_scale)
 from mmecho.measurement.mmode_indices import ase_cube_lv_mass, teichholz_volume
@@ -108,20 +108,25 @@ def test_cycles_at_different_heart_rates():
     assert find_cycles(np.full(500, 90.0)) == []  # no motion, no cycle
 
 
-def test_strip_geometry_and_depth_scale(items):
-    from mmecho.datasets.phantoms.meis_phantom import (STRIP_BOTTOM,
-                                                       STRIP_LEFT, STRIP_RIGHT,
-                                                       STRIP_TOP)
+def test_panel_geometry_and_depth_scale(items):
+    """Every phantom screen has its own layout (panel place and size, depth,
+    scale style): the panel is found within 2 px, the scale within 0.5 %."""
     for it in items:
         image = cv2.imread(it['path'])
-        top, bottom, left, right = find_mmode_strip(image)
-        assert abs(top - STRIP_TOP) <= 3 and abs(bottom - STRIP_BOTTOM) <= 3
-        assert abs(left - STRIP_LEFT) <= 3 and abs(right - STRIP_RIGHT) <= 3
+        t = it['truth']
+        truth_panel = [
+            int(t[k]) for k in ('panel_top', 'panel_bottom', 'panel_left',
+                                'panel_right')
+        ]
+        panel = find_mmode_panel(image)
+        assert np.abs(np.subtract(panel, truth_panel)).max() <= 2, it['name']
         cm = read_depth_scale(image)
-        truth = float(it['truth']['cm_per_px'])
-        assert cm == pytest.approx(truth, rel=5e-3)
+        truth = float(t['cm_per_px'])
+        assert cm == pytest.approx(truth, rel=5e-3), it['name']
+    # a black capture has no panel and no scale: None, not an exception
+    assert read_depth_scale(np.zeros((768, 1024, 3), np.uint8)) is None
     assert read_depth_scale(
-        np.zeros((768, 1024, 3), np.uint8), strip=(342, 730, 60, 930)) is None
+        np.zeros((768, 1024, 3), np.uint8), (342, 730, 60, 930)) is None
 
 
 def test_calibration_precedence(items, tmp_path):

@@ -3,6 +3,7 @@
 
     python tools/dataset_converters/make_phantom.py {meis,camus,mnms} OUT_DIR
         [--num N] [--seed S] [--release {nifti,mhd}] [--uncompressed]
+        [--format {jpg,dcm}] [--style {vendor,classic}]   (meis)
 """
 import argparse
 import time
@@ -30,10 +31,24 @@ def main():
         '--uncompressed',
         action='store_true',
         help='CAMUS NIfTI as .nii instead of .nii.gz')
+    parser.add_argument(
+        '--format',
+        choices=['jpg', 'dcm'],
+        default='jpg',
+        help='MEIS: JPEG screen captures, or ultrasound DICOM with the '
+        'M-mode region (cm and s per pixel)')
+    parser.add_argument(
+        '--style',
+        choices=['vendor', 'classic'],
+        default='vendor',
+        help='MEIS: a random vendor-like screen per image, or one fixed '
+        'layout')
     args = parser.parse_args()
     kwargs = dict(seed=args.seed)
     if args.num is not None:
         kwargs['num'] = args.num
+    if args.name == 'meis':
+        kwargs.update(image_format=args.format, style=args.style)
     if args.name == 'camus':
         kwargs.update(release=args.release, compress=not args.uncompressed)
     start = time.time()

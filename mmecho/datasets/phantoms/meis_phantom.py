@@ -22,6 +22,7 @@ truth table gives the mean over the complete cycles in the strip and
 ``truth_cycles.csv`` every cycle.
 """
 import csv
+import dataclasses
 import json
 import os
 import os.path as osp
@@ -31,18 +32,18 @@ import cv2
 import numpy as np
 
 from mmecho.utils import atomic_write, atomic_write_text
-from .ultrasound import complex_scatterers, form_bmode, sector_mask
+from .mmode_screen import ScreenStyle, classic_style, draw_screen, sample_style
+from .ultrasound import complex_scatterers, form_bmode
 
 CLASSES = ('IVS', 'LVPW', 'LA', 'AoR')
 LV_INDICATORS = ('IVSd', 'LVIDd', 'LVPWd', 'IVSs', 'LVIDs', 'LVPWs')
 AV_INDICATORS = ('AoR', 'LA')
 TRUTH_FILE = 'truth_measurements.csv'
 CYCLES_FILE = 'truth_cycles.csv'
+TRUTH_STYLE_FIELDS = ('panel_top', 'panel_bottom', 'panel_left',
+                      'panel_right', 'depth_cm', 'scale_style',
+                      'jpeg_quality')
 
-IMG_W, IMG_H = 1024, 768
-STRIP_TOP, STRIP_BOTTOM = 342, 730  # rows of the M-mode panel
-STRIP_LEFT, STRIP_RIGHT = 60, 930  # columns of the M-mode panel
-SCALE_X = 945  # depth ticks column
 
 
 def _wave(phase: np.ndarray, ts: float) -> np.ndarray:
@@ -165,6 +166,15 @@ def _sample_params(rng, kind):
         abnormal=abnormal)
 
 
+def _measurement_lines(params, kind) -> List[str]:
+    """The sonographer's measurement list printed on the screen."""
+    keys = LV_INDICATORS if kind == 'LV' else ('AoR', )
+    vals = {k: params.get(k) for k in keys}
+    if kind == 'AV':
+        vals['LA'] = params['LAs']
+    return [f'-{k}(cm): {v:.3f}' for k, v in vals.items() if v is not None]
+
+
 def _bands_to_echogenicity(depth_cm, bands):
     """Piecewise echogenicity from a list of (top, bottom, value) arrays
     (each (W,)) painted in order over a background."""
@@ -192,63 +202,39 @@ def _polygon(top_px: np.ndarray,
     return [round(float(v), 2) for p in pts for v in p]
 
 
-def _draw_overlays(img, rng, cm_per_px, timeline, kind, depth_cm_total):
-    """Sector thumbnail, ECG, depth scale and header text on ``img`` (BGR)."""
-    # 2D sector thumbnail
-    h2 = 300
-    apex = (512, 30)
-    mask = sector_mask((h2, IMG_W), apex, 40, h2 - 40)
-    scat = complex_scatterers((h2, IMG_W), rng)
-    yy, xx = np.mgrid[0:h2, 0:IMG_W]
-    ech = np.full((h2, IMG_W), 0.3, np.float32)
-    cav = ((xx - 512) / 160.0)**2 + ((yy - 170) / 55.0)**2 < 1
-    ech[cav] = 0.02
-    thumb = form_bmode(scat, ech, (1.0, 2.5), rng=rng)
-    thumb[~mask] = 0
-    img[20:20 + h2][mask] = thumb[mask][:, None]
-    cv2.line(img, (512, 30), (512, 20 + h2 - 10), (0, 255, 255), 1)
-    # ECG trace at the bottom of the strip (R peak at each ED)
-    n = STRIP_RIGHT - STRIP_LEFT
-    x = np.arange(n)
-    pos = (x - timeline.offset) / timeline.period_px
-    phase = pos - np.floor(pos)
-    ecg = (np.exp(-((phase - 0.0) / 0.012)**2) + np.exp(-(
-        (phase - 1.0) / 0.012)**2)) * 1.0 + 0.25 * np.exp(-(
-            (phase - 0.3) / 0.05)**2) + 0.12 * np.exp(-(
-                (phase - 0.9) / 0.03)**2)
-    base = STRIP_BOTTOM - 18
-    pts = np.stack([STRIP_LEFT + x, base - 22 * ecg], 1).astype(np.int32)
-    cv2.polylines(img, [pts], False, (80, 220, 80), 1, cv2.LINE_AA)
-    # depth scale
-    for cm in range(int(depth_cm_total) + 1):
-        y = int(round(STRIP_TOP + cm / cm_per_px))
-        if y > STRIP_BOTTOM:
-            break
-        length = 10 if cm % 2 == 0 else 5
-        cv2.line(img, (SCALE_X, y), (SCALE_X + length, y), (255, 255, 255), 1)
-        if cm % 2 == 0:
-            cv2.putText(img, str(cm), (SCALE_X + 14, y + 5),
-                        cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
-                        cv2.LINE_AA)
-    cv2.putText(img, f'{depth_cm_total:.0f} cm', (10, 40),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
-    cv2.putText(img, f'M-mode {kind}', (10, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                (255, 255, 255), 1, cv2.LINE_AA)
-    cv2.rectangle(img, (STRIP_LEFT - 1, STRIP_TOP - 1),
-                  (STRIP_RIGHT, STRIP_BOTTOM), (90, 90, 90), 1)
+def _extent_cm(params, kind) -> float:
+    """Deepest tissue boundary drawn (cm), at any contraction level."""
+    if kind == 'LV':
+        return max(_lv_geometry(params, w)['y4'] for w in (0.0, 1.1)) + 0.35
+    return max(_av_geometry(params, w)['la_bot'] for w in (0.0, 1.1)) + 0.4
 
 
-def render_meis_image(rng: np.random.Generator, kind: str) -> Dict:
-    """Render one capture; returns image, annotations and truth."""
-    n_cols = STRIP_RIGHT - STRIP_LEFT
-    n_rows = STRIP_BOTTOM - STRIP_TOP
-    depth_total = float(rng.choice([14.0, 15.0, 16.0]))
-    cm_per_px = depth_total / n_rows
+def render_meis_image(rng: np.random.Generator,
+                      kind: str,
+                      style: Optional[ScreenStyle] = None,
+                      **style_overrides) -> Dict:
+    """Render one capture; returns image, annotations, truth and style.
+
+    Args:
+        style (ScreenStyle, optional): the screen layout; drawn at random
+            (:func:`sample_style`) when None, with a depth that shows the
+            whole heart.
+        **style_overrides: fields of the drawn style to set (e.g.
+            ``burned_scale=False``).
+    """
     hr = float(rng.uniform(55, 110))
-    px_per_s = n_cols / float(rng.uniform(2.5, 4.0))  # strip = 2.5-4 s
     ts = float(rng.uniform(0.32, 0.40))
-    tl = _Timeline(rng, n_cols, px_per_s, hr, ts)
     params = _sample_params(rng, kind)
+    if style is None:
+        style = sample_style(rng, min_depth=_extent_cm(params, kind) + 0.6)
+    if style_overrides:
+        style = dataclasses.replace(style, **style_overrides)
+    strip_top, strip_bottom, strip_left, strip_right = style.panel
+    n_cols = strip_right - strip_left
+    n_rows = strip_bottom - strip_top
+    cm_per_px = style.cm_per_px
+    px_per_s = n_cols / float(rng.uniform(2.5, 4.0))  # strip = 2.5-4 s
+    tl = _Timeline(rng, n_cols, px_per_s, hr, ts)
 
     depth_cm = (np.arange(n_rows, dtype=np.float32)[:, None] + 0.5) * \
         cm_per_px * np.ones((1, n_cols), np.float32)
@@ -311,12 +297,14 @@ def render_meis_image(rng: np.random.Generator, kind: str) -> Dict:
         gain_db=float(rng.uniform(-3, 3)),
         rng=rng)
 
-    img = np.zeros((IMG_H, IMG_W, 3), np.uint8)
-    img[STRIP_TOP:STRIP_BOTTOM, STRIP_LEFT:STRIP_RIGHT] = strip[..., None]
-    _draw_overlays(img, rng, cm_per_px, tl, kind, depth_total)
+    img = np.zeros((style.height, style.width, 3), np.uint8)
+    img[strip_top:strip_bottom, strip_left:strip_right] = strip[..., None]
+    pos = (np.arange(n_cols) - tl.offset) / tl.period_px
+    draw_screen(img, style, rng, kind, pos - np.floor(pos), px_per_s, hr,
+                _measurement_lines(params, kind))
 
     def to_px(cm):
-        return STRIP_TOP + np.asarray(cm) / cm_per_px
+        return strip_top + np.asarray(cm) / cm_per_px
 
     if kind == 'LV':
         regions = {
@@ -329,12 +317,12 @@ def render_meis_image(rng: np.random.Generator, kind: str) -> Dict:
             'LA': (g['post_bot'], g['la_bot']),
         }
     anns = {
-        name: _polygon(to_px(top), to_px(bot), STRIP_LEFT)
+        name: _polygon(to_px(top), to_px(bot), strip_left)
         for name, (top, bot) in regions.items()
     }
     cycles = []
     for k, ed, es, amp in tl.complete_cycles():
-        row = dict(cycle=k, ed_col=STRIP_LEFT + ed, es_col=STRIP_LEFT + es)
+        row = dict(cycle=k, ed_col=strip_left + ed, es_col=strip_left + es)
         if kind == 'LV':
             gd = _lv_geometry(params, 0.0)
             gs = _lv_geometry(params, amp)
@@ -357,15 +345,19 @@ def render_meis_image(rng: np.random.Generator, kind: str) -> Dict:
         anns=anns,
         cycles=cycles,
         cm_per_px=cm_per_px,
+        s_per_px=1.0 / px_per_s,
         heart_rate_bpm=hr,
-        abnormal=params['abnormal'])
+        abnormal=params['abnormal'],
+        style=style)
 
 
 def make_meis_phantom(out_dir: str,
                       num: int = 20,
                       seed: int = 0,
                       test_fraction: float = 0.25,
-                      empty_images: Optional[int] = None) -> Dict:
+                      empty_images: Optional[int] = None,
+                      style: str = 'vendor',
+                      image_format: str = 'jpg') -> Dict:
     """Write a MEIS-format phantom.
 
     Layout (as the real MEIS)::
@@ -382,6 +374,15 @@ def make_meis_phantom(out_dir: str,
         empty_images (int, optional): Extra images without annotations put in
             the training file (real exports have some); default 1 if
             ``num >= 8`` else 0.
+        style (str): ``'vendor'`` draws every screen with a random
+            vendor-like layout (:mod:`.mmode_screen`: panel size and place,
+            depth, tick/numeral/dot styles, text, ECG, cursor, JPEG quality
+            60-95); ``'classic'`` keeps one fixed 1024 x 768 layout.
+        image_format (str): ``'jpg'`` (screen captures, as MEIS) or
+            ``'dcm'``: the same cases as ultrasound DICOM with the Sequence
+            of Ultrasound Regions (the M-mode region: panel, cm per pixel in
+            depth, seconds per pixel in time), every other one without a
+            burned-in depth scale, half of them JPEG-baseline compressed.
 
     Returns:
         dict: Paths of the written files.
@@ -410,15 +411,26 @@ def make_meis_phantom(out_dir: str,
         kind = 'LV' if i % 2 == 0 else 'AV'
         stem = f'I{1000 + i}IM_{10 + (i * 7) % 90:04d}'
         file_name = stem + '.jpg'
-        r = render_meis_image(rng, kind)
-        with atomic_write(osp.join(img_dir, file_name)) as f:
-            ok, buf = cv2.imencode('.jpg', r['image'],
-                                   [cv2.IMWRITE_JPEG_QUALITY, 95])
-            f.write(buf.tobytes())
+        overrides = {}
+        if image_format == 'dcm':
+            file_name = stem + '.dcm'
+            overrides['burned_scale'] = i % 3 != 2
+        r = render_meis_image(rng, kind,
+                              classic_style() if style == 'classic' else None,
+                              **overrides)
+        quality = r['style'].jpeg_quality
+        if image_format == 'dcm':
+            _write_dicom(osp.join(img_dir, file_name), r, i, quality)
+        else:
+            with atomic_write(osp.join(img_dir, file_name)) as f:
+                ok, buf = cv2.imencode('.jpg', r['image'],
+                                       [cv2.IMWRITE_JPEG_QUALITY, quality])
+                f.write(buf.tobytes())
+        img_h, img_w = r['image'].shape[:2]
         split = 'test' if i in test_ids else 'train'
         image_id = i + 1
         splits[split]['images'].append(
-            dict(id=image_id, file_name=file_name, height=IMG_H, width=IMG_W))
+            dict(id=image_id, file_name=file_name, height=img_h, width=img_w))
         if empty:
             continue
         for name, poly in r['anns'].items():
@@ -444,9 +456,19 @@ def make_meis_phantom(out_dir: str,
             split=split,
             type=kind,
             cm_per_px=f'{r["cm_per_px"]:.6f}',
-            heart_rate_bpm=f'{r["heart_rate_bpm"]:.1f}',
+            heart_rate_bpm=f'{r["heart_rate_bpm"]:.3f}',
+            s_per_px=f'{r["s_per_px"]:.7f}',
             n_cycles=len(r['cycles']),
             abnormal=int(r['abnormal']))
+        st = r['style']
+        row.update(
+            panel_top=st.panel[0],
+            panel_bottom=st.panel[1],
+            panel_left=st.panel[2],
+            panel_right=st.panel[3],
+            depth_cm=f'{st.depth_cm:.1f}',
+            scale_style=st.scale if st.burned_scale else 'none',
+            jpeg_quality=st.jpeg_quality)
         for key in LV_INDICATORS + AV_INDICATORS:
             vals = [c[key] for c in r['cycles'] if key in c]
             row[key] = f'{np.mean(vals):.4f}' if (key in keys and vals) else ''
@@ -468,7 +490,8 @@ def make_meis_phantom(out_dir: str,
         paths[split] = path
     fields = [
         'image', 'exam', 'split', 'type', 'cm_per_px', 'heart_rate_bpm',
-        'n_cycles', 'abnormal', *LV_INDICATORS, *AV_INDICATORS
+        's_per_px', 'n_cycles', 'abnormal', *LV_INDICATORS, *AV_INDICATORS,
+        *TRUTH_STYLE_FIELDS
     ]
     paths['truth'] = _write_csv(
         osp.join(out_dir, TRUTH_FILE), fields, truth_rows)
@@ -479,6 +502,34 @@ def make_meis_phantom(out_dir: str,
     paths['cycles'] = _write_csv(
         osp.join(out_dir, CYCLES_FILE), cfields, cycle_rows)
     return paths
+
+
+def _write_dicom(path: str, r: Dict, i: int, quality: int) -> None:
+    """One capture as US DICOM with its M-mode region (Region Spatial
+    Format 2; Y: cm, X: seconds)."""
+    from mmecho.datasets.io.dicom import UltrasoundRegion, write_us_dicom
+    top, bottom, left, right = r['style'].panel
+    region = UltrasoundRegion(
+        spatial_format=2,
+        data_type=1,
+        x0=left,
+        y0=top,
+        x1=right - 1,
+        y1=bottom - 1,
+        units_x=4,
+        units_y=3,
+        delta_x=r['s_per_px'],
+        delta_y=r['cm_per_px'],
+        ref_x0=left,
+        ref_y0=top,
+        ref_value_x=0.0,
+        ref_value_y=0.0)
+    write_us_dicom(
+        path,
+        r['image'],
+        regions=[region],
+        compress='jpeg' if i % 4 >= 2 else None,
+        quality=quality)
 
 
 def _write_csv(path, fields, rows):
