@@ -7,7 +7,7 @@ variety of vendor screens, not one style:
 
 - marks are found as small connected components of any grey level at least
   ~32 above the background, beside the panel (right or left), JPEG or not;
-- a *dash* is at least 1.8 times as long as it is thick, a *dot* is not;
+- a *dash* is at least 1.5 times as long as it is thick, a *dot* is not;
 - a *numeral* is a group of one or two glyphs just beside a dash (more
   glyphs are text, e.g. a "-LVIDd(cm)" line, and disqualify the dash);
 - all marks of one column lie on one regular grid: rows ``a + s k`` with
@@ -16,7 +16,8 @@ variety of vendor screens, not one style:
 - which grid step is 1 cm is decided from the numerals, never guessed:
   numbered dashes sit at whole cm, counted from 0 at the panel's top; they
   are numbered every cm or every 2 cm, and each hypothesis predicts which
-  numerals have two digits (>= 10); dots are half-cm marks. A scale is read
+  numerals have two digits (>= 10); dots sit at half cm (or odd cm when
+  numbered every 2 cm), never on a numbered mark. A scale is read
   only when exactly one hypothesis fits every mark and numeral; otherwise
   the result says why it was refused (a wrong scale is worse than none).
 """
@@ -57,6 +58,11 @@ def read_sidecar_cm_per_px(image_path: str) -> Optional[float]:
 
 def _gray(image: np.ndarray) -> np.ndarray:
     """(H, W) uint8: the brightest channel, so coloured marks count."""
+    if image.ndim == 3 and image.shape[-1] == 4:
+        image = image[..., :3]  # BGRA: alpha is not content
+    if image.ndim == 3 and image.shape[-1] == 3 and image.dtype == np.uint8 \
+            and image.size:
+        return cv2.max(cv2.max(image[..., 0], image[..., 1]), image[..., 2])
     if image.ndim == 3:
         return image.max(-1)
     return image
@@ -93,14 +99,7 @@ def find_mmode_panel(image: np.ndarray,
     content = (smooth > level).astype(np.uint8)
     content = cv2.morphologyEx(content, cv2.MORPH_CLOSE,
                                np.ones((1, 9), np.uint8))
-    starts = np.full(h, -1)
-    ends = np.full(h, -1)
-    for y in range(h):
-        d = np.diff(np.r_[0, content[y], 0].astype(np.int8))
-        s, e = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
-        if len(s):
-            i = int(np.argmax(e - s))
-            starts[y], ends[y] = s[i], e[i]
+    starts, ends = _longest_runs(content)
     wide = (ends - starts) >= 0.3 * w
     if wide.sum() < 0.1 * h:
         raise ValueError('no M-mode panel found (no wide textured rows)')
@@ -184,6 +183,28 @@ def _refine_panel(gray, top, bottom, left, right, level=4):
     top = edge(rows, top, -1, r_lo, r_hi, 20, 60)
     bottom = edge(rows, bottom - 1, 1, r_lo, r_hi, 20, 60) + 1
     return int(top), int(bottom), int(left), int(right)
+
+
+def _longest_runs(binary: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Per row of an (H, W) 0/1 array, the start and end (half-open) of its
+    longest run of ones; -1 for rows without any."""
+    h, w = binary.shape
+    padded = np.zeros((h, w + 2), np.int8)
+    padded[:, 1:-1] = binary
+    d = np.diff(padded, axis=1)
+    sy, sx = np.nonzero(d == 1)
+    ey, ex = np.nonzero(d == -1)  # same order: runs row by row
+    starts = np.full(h, -1)
+    ends = np.full(h, -1)
+    if len(sx):
+        length = ex - sx
+        # the longest run of each row: sort by (row, length), keep the last
+        order = np.lexsort((length, sy))
+        last = np.r_[sy[order][1:] != sy[order][:-1], True]
+        pick = order[last]
+        starts[sy[pick]] = sx[pick]
+        ends[sy[pick]] = ex[pick]
+    return starts, ends
 
 
 def find_mmode_strip(image: np.ndarray) -> Tuple[int, int, int, int]:
@@ -303,18 +324,35 @@ def _label_beside(dash: _Blob, blobs: List[_Blob], side: int) -> list:
     return group
 
 
-def _count_digits(groups: List[list]) -> List[int]:
-    """Glyphs per numeral (0: none, -1: text of three glyphs or more). Two
-    touching digits form one glyph: a glyph 1.45 times wider than the
-    median glyph of the scale counts as two."""
+def _count_digits(groups: List[list],
+                  ref: Optional[float] = None) -> List[float]:
+    """Digits per numeral: 1, 2, or 1.5 for "one or two" (0: no numeral,
+    -1: text of three glyphs or more).
+
+    Two touching digits form one glyph. Against the scale's typical digit
+    width (``ref``: the 75th percentile of its glyph widths, as a narrow "1"
+    is the exception), a glyph wider than 1.45x counts as two digits, one
+    narrower than 1.1x as one; in between (a wide "4", or two narrow "1"s
+    touching) it may be either, and the numbering test does not use it.
+    """
     widths = [b.w for g in groups for b in g]
     if not widths:
         return [0] * len(groups)
-    ref = float(np.median(widths))
+    ref = float(np.percentile(widths, 75)) if ref is None else ref
     out = []
     for g in groups:
-        n = sum(2 if b.w > 1.45 * ref else 1 for b in g)
-        out.append(n if n <= 2 else -1)
+        wide = sum(b.w > 1.45 * ref for b in g)
+        unsure = sum(1.1 * ref < b.w <= 1.45 * ref for b in g)
+        lo = len(g) + wide
+        hi = lo + unsure
+        if not g:
+            out.append(0)
+        elif lo > 2:
+            out.append(-1)
+        elif lo == hi or lo == 2:
+            out.append(lo)
+        else:
+            out.append(1.5)
     return out
 
 
@@ -411,7 +449,8 @@ def _read_column(dashes: List[_Blob], small: List[_Blob],
     num_x = [g[0].x0 if side > 0 else g[0].x1 for _, n, g in major if n > 0]
     if num_x:
         nx = float(np.median(num_x))
-        glyph_w = float(np.median([b.w for _, _, g in items for b in g]))
+        glyph_w = float(
+            np.percentile([b.w for _, _, g in items for b in g], 75))
         used = {id(b) for _, _, g in items for b in g}
         orphans = [
             b for b in blobs
@@ -428,7 +467,7 @@ def _read_column(dashes: List[_Blob], small: List[_Blob],
             x = b.x0 - 1 if side > 0 else b.x1 + 1
             g = _label_beside(_Blob(x, x, int(cy), int(cy), cy, x), blobs,
                               side)
-            n = sum(2 if gb.w > 1.45 * glyph_w else 1 for gb in g)
+            n = _count_digits([g], glyph_w)[0]
             if 1 <= n <= 2:
                 marks.append((cy, 'numbered', n, 2 * ki, 'orphan'))
                 taken.add(2 * ki)
@@ -461,14 +500,15 @@ def _read_column(dashes: List[_Blob], small: List[_Blob],
         ok = True
         for (row, kind, ndig, *_), ki in zip(marks, k):
             cm = (ki - k0) / per_cm
-            if kind == 'dot' and abs(cm - np.floor(cm) - 0.5) > 1e-6:
-                ok = False  # dots are half-cm marks
+            # dots are half-cm marks on most screens, but a screen numbered
+            # every 2 cm may mark the odd cm with dots: both are allowed,
+            # and where that leaves two readings the scale is refused
             if abs(cm * 2 - round(cm * 2)) > 1e-6:
                 ok = False  # every mark at a multiple of 0.5 cm
             if kind == 'numbered':
                 if abs(cm - round(cm)) > 1e-6 or cm < 0:
                     ok = False
-                elif (round(cm) >= 10) != (ndig == 2):
+                elif ndig in (1, 2) and (round(cm) >= 10) != (ndig == 2):
                     ok = False  # digits must match the value
         if ok:
             fits.append((cm_every, per_cm))
@@ -509,6 +549,11 @@ def read_depth_scale_marks(
         DepthScale: ``cm_per_px`` and the marks used, or ``cm_per_px=None``
         with the reason in ``status``.
     """
+    image = np.asarray(image)
+    if image.ndim not in (2, 3) or min(image.shape[:2]) < 32:
+        return DepthScale(
+            None, f'no M-mode panel: image of shape {image.shape} is too '
+            'small')
     if panel is None:
         try:
             panel = find_mmode_panel(image)

@@ -5,7 +5,7 @@
         [--config CONFIG --checkpoint CKPT] [--max 40]
 
 Times, per image of ``MEIS_ROOT/Allmode_{train,test}.json`` with its
-ground-truth masks as full-size bitmaps (what a model returns): strip
+ground-truth masks as full-size bitmaps (what a model returns): panel
 detection + depth-scale reading, and the measurement itself (edges, cycles,
 indicators). With a model, also its inference time on the same images
 (``inference_detector``: preprocessing, network, post-processing) and the
@@ -18,8 +18,8 @@ import time
 import cv2
 import numpy as np
 
-from mmecho.measurement import (find_mmode_strip, iter_coco_bands,
-                                measure_mmode, read_depth_scale)
+from mmecho.measurement import (iter_coco_bands, measure_mmode,
+                                read_depth_scale_marks)
 
 
 def parse_args():
@@ -46,15 +46,15 @@ def main():
     t_cal, t_meas = [], []
     for image, (_, masks) in zip(images, items):
         t = time.perf_counter()
-        cm = read_depth_scale(image, find_mmode_strip(image))
+        cm = read_depth_scale_marks(image).cm_per_px
         t_cal.append(time.perf_counter() - t)
         t = time.perf_counter()
         r = measure_mmode(masks, cm, 'depth scale')
         t_meas.append(time.perf_counter() - t)
         assert r.status == 'ok', r.status
     cal, meas = np.mean(t_cal) * 1e3, np.mean(t_meas) * 1e3
-    print(f'{len(items)} images (1024x768 masks)')
-    print(f'calibration (strip + depth scale): {cal:7.2f} ms / image')
+    print(f'{len(items)} images (full-size masks)')
+    print(f'calibration (panel + depth scale): {cal:7.2f} ms / image')
     print(f'measurement (edges, cycles, values): {meas:7.2f} ms / image')
     print(f'AMEM total, no network:            {cal + meas:7.2f} ms / image')
     if args.config:
