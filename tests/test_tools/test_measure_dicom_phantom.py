@@ -2,27 +2,16 @@
 region of the Sequence of Ultrasound Regions calibrates depth (cm per pixel)
 and time (heart rate), with or without a burned-in depth scale, uncompressed
 or JPEG-baseline compressed."""
-import csv
-import importlib.util
 import os.path as osp
 
 import pytest
+
+from tests.test_tools.test_measure_cli import load_tool, read
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 INDICATORS = ('IVSd', 'LVIDd', 'LVPWd', 'IVSs', 'LVIDs', 'LVPWs', 'AoR', 'LA')
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'measure_tool', osp.join(ROOT, 'tools', 'measure.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def read(path):
-    with open(path, newline='') as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope='module')
