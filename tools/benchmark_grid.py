@@ -5,6 +5,9 @@
         --encoders r34 effb3 --aug both
     python tools/benchmark_grid.py --cells unet:r34 deeplabv3plus:effb3 \
         --data-root data/camus_phantom --max-iters 300 --aug none
+    python tools/benchmark_grid.py --encoders r34 effb3 --imagenet ~/imagenet
+    python tools/benchmark_grid.py --cells unet:r18 \
+        --imagenet r18=~/w/resnet18-f37072fd.pth
 
 Each cell (architecture x encoder x augmentation) trains with
 ``tools/train.py`` and tests with ``tools/test.py`` in its own work dir
@@ -15,14 +18,29 @@ and ``grid_results.md`` are rewritten (atomically) with Accuracy (pixel
 accuracy, mmseg's aAcc), mIoU and Recall (mean over the four classes,
 background included), LV-cavity Dice and mean Dice, for initial and
 augmented data, plus the parameter count and training throughput.
+
+``--imagenet DIR`` initialises every encoder with its ImageNet weights, as
+the thesis did: DIR holds the published files under their published names
+(``resnet18-f37072fd.pth``, ``resnet34-b627a593.pth``,
+``resnet50-0676ba61.pth`` or ``-19c8e357``, ``resnet101-63fe2227.pth`` or
+``-5d3b4d8f``, ``mobilenet_v2-b0353104.pth``,
+``efficientnet-b{0,1,3,5,7}-*.pth`` of lukemelas' EfficientNet-PyTorch;
+``mmecho.apis.camus_grid.IMAGENET_FILES``); ``ENC=PATH`` pairs name files
+explicitly. Each cell then gets ``model.backbone.pretrained=PATH`` (loaded
+strictly: a file that does not fit the encoder stops the cell) and its own
+work dir ``{arch}_{encoder}_{aug}_imagenet``. The plain encoder has no
+ImageNet weights; its cells train from scratch (and say so). For one config,
+``tools/train.py CONFIG --cfg-options model.backbone.pretrained=PATH`` does
+the same.
 """
 import argparse
 import json
 import os
 import os.path as osp
 
-from mmecho.apis.camus_grid import (ARCHITECTURES, ENCODERS, check_cell,
-                                    leaf_config_path)
+from mmecho.apis.camus_grid import (ARCHITECTURES, ENCODERS, NO_IMAGENET,
+                                    check_cell, imagenet_cfg_options,
+                                    leaf_config_path, parse_imagenet_source)
 from mmecho.apis.tool_runs import (count_params, data_overrides,
                                    schedule_overrides, train_and_test,
                                    write_table)
@@ -33,7 +51,7 @@ COLUMNS = [('Accuracy', 'aAcc'), ('mIoU', 'mIoU'), ('Recall', 'mRecall'),
            ('Dice LV', 'LV_Dice'), ('mDice', 'mDice')]
 
 
-def parse_args():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -75,7 +93,13 @@ def parse_args():
         nargs='+',
         default=[],
         help='more key=value overrides for every cell')
-    args = p.parse_args()
+    p.add_argument(
+        '--imagenet',
+        nargs='+',
+        metavar='DIR|ENC=PATH',
+        help='initialise the encoders with ImageNet weights: a folder with '
+        'the published file names and/or ENC=PATH pairs (see above)')
+    args = p.parse_args(argv)
     if args.cells:
         cells = [tuple(c.split(':', 1)) for c in args.cells]
     else:
@@ -85,10 +109,28 @@ def parse_args():
         check_cell(a, e)
     args.cell_list = cells
     args.aug_list = ['none', 'thesis'] if args.aug == 'both' else [args.aug]
+    # ImageNet weights: resolved for every cell before anything trains
+    args.imagenet_opts = {}
+    if args.imagenet:
+        try:
+            source = parse_imagenet_source(args.imagenet)
+            for _, e in cells:
+                args.imagenet_opts[e] = imagenet_cfg_options(e, source)
+        except (ValueError, FileNotFoundError) as e:
+            p.error(str(e))
+        if any(e == 'plain' for _, e in cells):
+            print(f'note: {NO_IMAGENET}')
     return args
 
 
-def overrides(args, aug: str):
+def cell_name(args, arch: str, enc: str, aug: str) -> str:
+    """The cell's work-dir name; ImageNet-initialised cells get their own
+    (``_imagenet``), so a from-scratch result is never taken for one."""
+    tail = '_imagenet' if args.imagenet_opts.get(enc) else ''
+    return f'{arch}_{enc}_{aug}{tail}'
+
+
+def overrides(args, aug: str, enc: str = 'plain'):
     splits = None
     if args.split == 'thesis':
         from mmecho.datasets import thesis_split_files, write_thesis_split
@@ -102,11 +144,11 @@ def overrides(args, aug: str):
     ] + data_overrides(args.data_root, splits, args.batch_size,
                        args.num_workers) +
             schedule_overrides(args.max_iters, args.val_interval) +
-            list(args.cfg_options))
+            list(args.imagenet_opts.get(enc, [])) + list(args.cfg_options))
 
 
 def run_cell(args, arch, enc, aug):
-    cell_dir = osp.join(args.work_dir, f'{arch}_{enc}_{aug}')
+    cell_dir = osp.join(args.work_dir, cell_name(args, arch, enc, aug))
     result_path = osp.join(cell_dir, 'result.json')
     if osp.isfile(result_path):
         print(f'[{arch} x {enc} / {aug}] done before, skipped')
@@ -114,16 +156,20 @@ def run_cell(args, arch, enc, aug):
             return json.load(f)
     os.makedirs(cell_dir, exist_ok=True)
     config = leaf_config_path(arch, enc)
-    opts = overrides(args, aug)
+    opts = overrides(args, aug, enc)
+    init = args.imagenet_opts.get(enc)
+    pretrained = init[0].split('=', 1)[1] if init else None
     log = osp.join(cell_dir, 'grid.log')
-    run = train_and_test(config, cell_dir, opts, log,
-                         f'{arch} x {enc} / {aug}')
+    run = train_and_test(
+        config, cell_dir, opts, log,
+        f'{arch} x {enc} / {aug}' + (' / ImageNet' if pretrained else ''))
     result = dict(
         arch=arch,
         encoder=enc,
         aug=aug,
         config=config,
         checkpoint=run['checkpoint'],
+        pretrained=pretrained,
         params_M=count_params(config),
         train_seconds=run['train_seconds'],
         test_seconds=run['test_seconds'],
@@ -144,7 +190,10 @@ def write_tables(args, results):
     header += ['Params (M)']
     rows = []
     for (arch, enc), cell in by_cell.items():
-        row = [ARCHITECTURES[arch], ENCODERS[enc][0]]
+        enc_name = ENCODERS[enc][0]
+        if args.imagenet_opts.get(enc):
+            enc_name += ' (ImageNet)'
+        row = [ARCHITECTURES[arch], enc_name]
         for _, key in COLUMNS:
             for a in augs:
                 v = cell.get(a, {}).get('metrics', {}).get(key)

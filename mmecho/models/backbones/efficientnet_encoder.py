@@ -130,7 +130,19 @@ class EfficientNetEncoder(StagedEncoder):
             ImageNet resolution as lukemelas/smp do (True) or for the actual
             input as mmdet does (False).
         **kwargs: :class:`StagedEncoder` arguments.
+
+    ``pretrained`` takes lukemelas' ImageNet files, the ones smp's
+    ``efficientnet-bX`` encoders use (``efficientnet-b0-355c32eb.pth``
+    ...), as published: block ``_blocks.N`` is mmdet's N-th block
+    (:attr:`block_names`); the head and classifier are left out. A
+    checkpoint in mmdet's layout loads as it is.
+
+    Attributes:
+        block_names (list[str]): mmdet's name (``layers.L.J``) of the full
+            network's N-th MBConv block, built or not.
     """
+
+    imagenet_layout = 'lukemelas_efficientnet'
 
     def __init__(self,
                  arch: str = 'b0',
@@ -144,6 +156,7 @@ class EfficientNetEncoder(StagedEncoder):
             raise ValueError(f'arch must be one of {sorted(SMP_EFFICIENTNET)}'
                              f', got {arch!r}')
         image_size, last_blocks, channels = SMP_EFFICIENTNET[arch]
+        self.arch = arch
         # mmdet's layers: 0 stem, 1..5 blocks (16 / 24 / 40 / 80+112 /
         # 192+320 channels), 6 head. out_indices=(5, ) builds no head.
         self.body = EfficientNet(
@@ -153,6 +166,10 @@ class EfficientNetEncoder(StagedEncoder):
             norm_cfg=norm_cfg)
         layers = self.body.layers
         blocks = [blk for layer in layers[1:] for blk in layer]
+        self.block_names = [
+            f'layers.{li}.{j}' for li in range(1, len(layers))
+            for j in range(len(layers[li]))
+        ]
         n_blocks = last_blocks[-1] + 1
         if len(blocks) != n_blocks:
             raise RuntimeError(f'mmdet built {len(blocks)} blocks for {arch}, '
@@ -205,11 +222,15 @@ class EfficientNetEncoder(StagedEncoder):
         from ``body``."""
         seen = 0
         layers = self.body.layers
+        # the head conv (mmdet's last layer) is never built
+        unbuilt = [f'layers.{len(self.body.layer_setting) - 1}']
         for li in range(1, len(layers)):
             layer = layers[li]
             keep = max(0, min(len(layer), n_keep - seen))
             seen += len(layer)
             for j in range(len(layer) - 1, keep - 1, -1):
+                unbuilt.append(f'layers.{li}.{j}')
                 del layer[j]
         while len(layers) > 1 and len(layers[-1]) == 0:
             del layers[len(layers) - 1]
+        self.unbuilt_prefixes = tuple(unbuilt)

@@ -34,7 +34,13 @@ class MobileNetV2Encoder(StagedEncoder):
             channels rounded to a multiple of 8).
         norm_cfg (dict): Normalisation layers.
         **kwargs: :class:`StagedEncoder` arguments.
+
+    ``pretrained`` takes torchvision's ``mobilenet_v2-b0353104.pth`` as
+    published (``features.i`` renamed to ``conv1``, ``layer1..7``,
+    ``conv2``; ``classifier`` left out) or a checkpoint in this layout.
     """
+
+    imagenet_layout = 'torchvision_mobilenet_v2'
 
     def __init__(self,
                  widen_factor: float = 1.0,
@@ -61,6 +67,8 @@ class MobileNetV2Encoder(StagedEncoder):
             nn.Sequential(*[getattr(b, n) for n in g])
             for g in groups[:self.num_levels]
         ]
+        self.unbuilt_prefixes = tuple(n for g in groups[self.num_levels:]
+                                      for n in g)
         for g in groups[self.num_levels:]:  # not built into the graph
             for n in g:
                 if hasattr(b, n):

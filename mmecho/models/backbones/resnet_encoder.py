@@ -19,7 +19,15 @@ class ResNetEncoder(StagedEncoder):
         in_channels (int): Image channels.
         norm_cfg (dict): Normalisation layers.
         **kwargs: :class:`StagedEncoder` arguments.
+
+    ``pretrained`` takes torchvision's ImageNet files as they are published
+    (``resnet18-f37072fd.pth``, ``resnet34-b627a593.pth``,
+    ``resnet50-0676ba61.pth``, ``resnet101-63fe2227.pth`` and the older
+    ``-5c106cde``, ``-333f7ec4``, ``-19c8e357``, ``-5d3b4d8f`` ones smp
+    lists): mmseg's ResNet has torchvision's names; ``fc`` is left out.
     """
+
+    imagenet_layout = 'torchvision_resnet'
 
     def __init__(self,
                  depth: int = 34,
@@ -28,6 +36,9 @@ class ResNetEncoder(StagedEncoder):
                  **kwargs) -> None:
         super().__init__(**kwargs)
         num_stages = max(1, self.num_levels - 1)
+        self.depth = depth
+        self.unbuilt_prefixes = tuple(f'layer{i}'
+                                      for i in range(num_stages + 1, 5))
         self.body = ResNet(
             depth=depth,
             in_channels=in_channels,

@@ -8,15 +8,22 @@ decoder works with any encoder. The wrapped network is kept whole as
 ``self.body`` (its state-dict keys are the upstream ones, so ImageNet
 weights saved from mmseg/mmdet/torchvision load with ``pretrained=PATH``);
 the stages are views onto its modules.
+
+``pretrained=PATH`` loads weights into ``body`` strictly
+(:mod:`mmecho.models.backbones.imagenet_weights`): the published ImageNet
+files (torchvision ResNet / MobileNetV2, lukemelas EfficientNet, the ones
+smp uses) are converted to the body's keys, a checkpoint in the body's own
+layout loads as it is, and anything that does not cover every tensor of the
+encoder with the right shape is an error naming the file.
 """
 from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
-from mmengine.runner import load_checkpoint
 
 from mmecho.models.utils import make_dilated
+from .imagenet_weights import load_pretrained_weights
 
 STRIDES = (2, 4, 8, 16, 32)
 
@@ -30,16 +37,31 @@ class StagedEncoder(BaseModule):
             requested one are not built (PSPNet uses levels up to 2).
         output_stride (int): 32 (plain), 16 (the last level dilated by 2) or
             8 (levels 3 and 4 dilated by 2 and 4), as DeepLab and PAN use.
-        pretrained (str, optional): A local checkpoint of the wrapped network
-            (e.g. torchvision's ``resnet34-b627a593.pth``), loaded into
-            ``body`` non-strictly; nothing is downloaded.
+        pretrained (str, optional): Weights of the wrapped network, loaded
+            into ``body`` strictly when the encoder is built: a local file
+            (read with ``weights_only=True``) in the published ImageNet
+            layout (torchvision's ``resnet34-b627a593.pth``,
+            ``mobilenet_v2-b0353104.pth``, lukemelas'
+            ``efficientnet-b3-5fb5a3c3.pth``) or in the body's own layout,
+            or a ``torchvision://``, ``open-mmlab://``, ``http(s)://`` URI
+            (downloaded by mmengine). A file that does not fit raises
+            :class:`~mmecho.engine.checkpoint.CheckpointMismatchError`.
         init_cfg (dict, optional): mmengine init config.
 
     Attributes:
+        imagenet_layout (str or None): The layout of the wrapped network's
+            published ImageNet weights (a key of
+            ``imagenet_weights.LAYOUTS``); None: there are none.
+        unbuilt_prefixes (tuple[str]): ``body`` module names (in the full
+            network's naming) of levels not built for ``out_indices``;
+            weights of a full network for them are skipped when loading.
+        pretrained_report (dict or None): What ``pretrained`` loaded.
         out_channels (tuple[int]): Channels of the returned levels.
         strides (tuple[int]): Their strides w.r.t. the input (before
             dilation: a dilated level keeps the previous level's stride).
     """
+
+    imagenet_layout: Optional[str] = None
 
     def __init__(self,
                  out_indices: Sequence[int] = (0, 1, 2, 3, 4),
@@ -58,7 +80,9 @@ class StagedEncoder(BaseModule):
         self.out_indices = out_indices
         self.output_stride = output_stride
         self.pretrained = pretrained
+        self.pretrained_report = None
         self.num_levels = max(out_indices) + 1
+        self.unbuilt_prefixes: Tuple[str, ...] = ()
 
     def _set_stages(self, stages: List[nn.Module],
                     channels: Sequence[int]) -> None:
@@ -80,8 +104,8 @@ class StagedEncoder(BaseModule):
             strides[3] = 8
         self.strides = tuple(strides[i] for i in self.out_indices)
         if self.pretrained:
-            load_checkpoint(
-                self.body, self.pretrained, map_location='cpu', strict=False)
+            self.pretrained_report = load_pretrained_weights(
+                self, self.pretrained, map_location='cpu')
 
     def init_weights(self) -> None:
         if self.pretrained:

@@ -1,19 +1,33 @@
 # Copyright (c) mmecho contributors. All rights reserved.
-"""LinkNet decoder (Chaurasia & Culurciello, VCIP 2017)."""
+"""LinkNet decoder (Chaurasia & Culurciello, VCIP 2017) as
+segmentation_models_pytorch builds it (smp 0.6.0, ``Linknet`` with default
+arguments: ``LinknetDecoder`` + a 1x1 ``SegmentationHead``).
+
+Where smp departs from the paper: the decoder blocks upsample with a 4x4
+transposed conv (stride 2, padding 1; the paper's full-convolution is 3x3),
+and instead of the paper's final full-conv 3x3 / conv 3x3 / full-conv 2x2
+classifier smp adds a fifth decoder block (to 32 channels, full resolution)
+and a 1x1 conv to the classes.
+"""
 from typing import List
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import ConvModule
+from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
 from mmecho.registry import MODELS
 
 
 class LinkNetDecoderBlock(nn.Module):
-    """1x1 conv to C/4, 4x4 transposed conv with stride 2 (2x up), 1x1 conv
-    to ``out_channels``; each followed by BN and ReLU."""
+    """smp's LinkNet ``DecoderBlock``: 1x1 conv (no bias) + BN + ReLU to
+    ``C // 4``; 4x4 transposed conv with stride 2 and padding 1 (2x up,
+    **with bias**, as smp's ``TransposeX2``) + BN + ReLU; 1x1 conv (no
+    bias) + BN + ReLU to ``out_channels``.
+
+    Shapes: ``(B, Cin, h, w)`` -> ``(B, Cout, 2h, 2w)``.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, norm_cfg: dict,
                  act_cfg: dict) -> None:
@@ -22,8 +36,9 @@ class LinkNetDecoderBlock(nn.Module):
         self.reduce = ConvModule(
             in_channels, mid, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.up = nn.Sequential(
-            nn.ConvTranspose2d(mid, mid, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(mid), nn.ReLU(inplace=True))
+            nn.ConvTranspose2d(mid, mid, 4, stride=2, padding=1, bias=True),
+            build_norm_layer(norm_cfg, mid)[1],
+            build_activation_layer(act_cfg))
         self.expand = ConvModule(
             mid, out_channels, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
@@ -34,14 +49,21 @@ class LinkNetDecoderBlock(nn.Module):
 
 @MODELS.register_module()
 class LinkNetHead(BaseDecodeHead):
-    """LinkNet decoder on any pyramid encoder: from the deepest level, each
-    block upsamples 2x to the next level's channels and *adds* that level
-    (LinkNet's residual link); a last block (no link) reaches full
-    resolution with ``prefinal_channels``.
+    """LinkNet decoder on any pyramid encoder (smp's ``LinknetDecoder``):
+    from the deepest level, each block upsamples 2x to the next level's
+    channels and *adds* that level (LinkNet's residual link); a last block
+    (no link) reaches full resolution with ``prefinal_channels``; a 1x1 conv
+    (``conv_seg``, with bias; smp's ``SegmentationHead(kernel_size=1)``)
+    gives the logits.
 
     Args:
         prefinal_channels (int): Channels of the last block (32 in smp).
         **kwargs: :class:`BaseDecodeHead` arguments.
+
+    Shapes:
+        inputs: levels ``(B, C_l, H / s_l, W / s_l)``, strides doubling from
+        the shallowest; output ``(B, num_classes, H * 2 / s_0, ...)`` (the
+        input's size for the grid's five levels).
     """
 
     def __init__(self, prefinal_channels: int = 32, **kwargs) -> None:
@@ -62,6 +84,8 @@ class LinkNetHead(BaseDecodeHead):
             if i + 1 < len(feats):
                 skip = feats[i + 1]
                 if x.shape[-2:] != skip.shape[-2:]:
+                    # odd sizes (smp requires multiples of 32 and adds
+                    # directly)
                     x = F.interpolate(
                         x,
                         size=skip.shape[-2:],

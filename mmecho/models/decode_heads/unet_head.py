@@ -1,5 +1,13 @@
 # Copyright (c) mmecho contributors. All rights reserved.
-"""An encoder-agnostic U-Net decoder (Ronneberger et al., 2015)."""
+"""U-Net decoder (Ronneberger et al., MICCAI 2015) as
+segmentation_models_pytorch builds it (smp 0.6.0, ``Unet`` with default
+arguments: ``UnetDecoder`` + ``SegmentationHead``).
+
+smp's U-Net departs from the paper: padded 3x3 convs with batch norm, nearest
+upsampling instead of the learned 2x2 up-convolution, decoder widths fixed
+(256, 128, 64, 32, 16) whatever the encoder, and a 3x3 classifier (the paper:
+1x1).
+"""
 from typing import List, Sequence
 
 import torch
@@ -12,17 +20,20 @@ from mmecho.registry import MODELS
 
 @MODELS.register_module()
 class UNetHead(BaseDecodeHead):
-    """U-Net decoder on any pyramid encoder.
+    """U-Net decoder on any pyramid encoder, smp's ``UnetDecoder``.
 
-    From the deepest level up, each block upsamples 2x, concatenates the
-    next shallower level and applies two 3x3 conv-BN-ReLU; blocks beyond the
-    shallowest level upsample without a skip. With the five levels of the
-    grid's encoders (strides 2..32) and five blocks the output is at full
-    resolution.
+    From the deepest level up, each block upsamples 2x (nearest),
+    concatenates the next shallower level and applies two 3x3 conv-BN-ReLU
+    (:class:`UNetDecoderBlock`, smp's ``UnetDecoderBlock`` without
+    attention); blocks beyond the shallowest level upsample without a skip.
+    With the five levels of the grid's encoders (strides 2..32) and five
+    blocks the output is at full resolution. A ``kernel_size`` conv (smp's
+    ``SegmentationHead``: 3x3 with bias) gives the logits.
 
     Args:
         decoder_channels (Sequence[int]): Output channels of the blocks,
             deepest first; ``len >= number of levels - 1``.
+        kernel_size (int): Classifier kernel (smp: 3).
         **kwargs: :class:`BaseDecodeHead` arguments (``in_channels`` is the
             list of level channels, shallow to deep; ``in_index`` the levels).
 
@@ -33,6 +44,7 @@ class UNetHead(BaseDecodeHead):
 
     def __init__(self,
                  decoder_channels: Sequence[int] = (256, 128, 64, 32, 16),
+                 kernel_size: int = 3,
                  **kwargs) -> None:
         super().__init__(
             channels=decoder_channels[-1],
@@ -47,6 +59,13 @@ class UNetHead(BaseDecodeHead):
         self.blocks = nn.ModuleList(
             UNetDecoderBlock(i, s, o, self.norm_cfg, self.act_cfg)
             for i, s, o in zip(ins, skips, decoder_channels))
+        # smp's SegmentationHead conv; replaces BaseDecodeHead's 1x1
+        # conv_seg, so its init_cfg still applies
+        self.conv_seg = nn.Conv2d(
+            self.channels,
+            self.out_channels,
+            kernel_size,
+            padding=kernel_size // 2)
 
     def forward(self, inputs: List[torch.Tensor]) -> torch.Tensor:
         feats = self._transform_inputs(inputs)[::-1]
