@@ -3,6 +3,7 @@ from .camus import (CAMUS_CLASSES, CAMUSDataset, CAMUSSequenceReader,
                     read_split_file)
 from .camus_folds import fold_subsets, official_subgroups, stratified_folds
 from .camus_sequence_dataset import CAMUSSequenceDataset
+from .camus_thesis_dataset import CAMUSThesisDataset
 from .camus_splits import thesis_split_files, write_thesis_split
 from .frame_pair_dataset import (CAMUSFramePairDataset, FramePairDataset,
                                  frame_pairs)
@@ -14,7 +15,7 @@ from .transforms import (CheckImageShape, LoadEchoFrame, LoadEchoLabelMap,
                          RandomCropKeepFraction, RandomPlacePad)
 
 __all__ = [
-    'CAMUS_CLASSES', 'CAMUSDataset', 'CAMUSSequenceReader', 'read_split_file',
+    'CAMUS_CLASSES', 'CAMUSDataset', 'CAMUSThesisDataset', 'CAMUSSequenceReader', 'read_split_file',
     'DatasetFormatError', 'MEISDataset', 'image_type_of', 'MnMsDataset',
     'MnMsReader', 'read_mnms_info', 'CheckImageShape', 'LoadEchoFrame',
     'LoadEchoLabelMap', 'RandomCropKeepFraction', 'RandomPlacePad',

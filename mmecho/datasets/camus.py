@@ -236,6 +236,10 @@ class CAMUSDataset(BaseSegDataset):
             references) or ``'half_sequence_pseudo'`` (pseudo-labels).
         sequence_label_root (str, optional): Root holding those label files
             in the same layout, when they are not beside the images.
+        frames (Sequence[int], optional): With ``instants='all'``, only
+            these frame indices of each half sequence (0 = ED; the thesis
+            grid used frame 2); a sequence too short for one of them raises
+            :class:`DatasetFormatError`.
         pipeline (list): Typically ``LoadEchoFrame``, ``LoadEchoLabelMap``,
             resize, ``PackSegInputs`` with ``meta_keys`` including
             ``spacing``, ``patient``, ``view``, ``instant``.
@@ -255,9 +259,20 @@ class CAMUSDataset(BaseSegDataset):
                  instants: Union[str, Sequence[str]] = ('ED', 'ES'),
                  sequence_labels: str = 'half_sequence_gt',
                  sequence_label_root: Optional[str] = None,
+                 frames: Optional[Sequence[int]] = None,
                  strict: bool = False,
                  **kwargs) -> None:
         self.strict = strict
+        if frames is not None:
+            if instants != 'all':
+                raise ValueError("frames selects frames of the half "
+                                 "sequences: it needs instants='all', got "
+                                 f'instants={instants!r}')
+            frames = tuple(int(f) for f in frames)
+            if not frames or min(frames) < 0:
+                raise ValueError('frames must be non-negative frame indices,'
+                                 f' got {frames}')
+        self.frames = frames
         self.patients_dir = patients_dir
         self.sequence_labels = sequence_labels
         self.sequence_label_root = sequence_label_root
@@ -295,7 +310,13 @@ class CAMUSDataset(BaseSegDataset):
                         raise DatasetFormatError(
                             gt, f'{n_gt} labelled frames but the sequence '
                             f'{img} has {n}; expected the same number')
-                    for t in range(n):
+                    if self.frames is not None and max(self.frames) >= n:
+                        raise DatasetFormatError(
+                            img, f'{n} frames; frame index '
+                            f'{max(self.frames)} was asked for (frames='
+                            f'{self.frames})', 'frames')
+                    for t in (range(n) if self.frames is None else
+                              self.frames):
                         name = ('ED' if t == 0 else 'ES' if t == n -
                                 1 else f't{t:02d}')
                         data_list.append(

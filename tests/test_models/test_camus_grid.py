@@ -51,4 +51,4 @@ def test_leaf_configs_are_generated_and_current():
                          capture_output=True,
                          text=True)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert '0 of 99' in out.stdout
+    assert '0 of 198' in out.stdout  # 99 cells x 2 protocols

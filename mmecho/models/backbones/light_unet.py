@@ -2,7 +2,7 @@
 """The light U-Net of the CAMUS baselines ("U-Net 1", Leclerc et al., TMI
 2019): about 2M parameters, no normalisation, nearest-neighbour upsampling.
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -31,6 +31,10 @@ class LightUNet(BaseModule):
         decoder_channels (Sequence[int]): Channels per decoder level, deepest
             first; ``len = len(encoder_channels) - 1``.
         norm_cfg (dict, optional): Normalisation (None as in U-Net 1).
+        upsample_mode (str): ``'nearest'`` (U-Net 1) or ``'bilinear'``.
+        align_corners (bool, optional): With ``'bilinear'`` (the thesis's
+            appendix U-Net: ``nn.Upsample(scale_factor=2, mode='bilinear',
+            align_corners=True)``).
         init_cfg (dict, optional): mmengine init config. He (Kaiming)
             initialisation by default: without normalisation, PyTorch's
             default init shrinks the activations through the 22 conv layers
@@ -47,10 +51,18 @@ class LightUNet(BaseModule):
         encoder_channels: Sequence[int] = (32, 32, 64, 128, 128, 128),
         decoder_channels: Sequence[int] = (128, 128, 64, 32, 16),
         norm_cfg=None,
+        upsample_mode: str = 'nearest',
+        align_corners: Optional[bool] = None,
         init_cfg=dict(
             type='Kaiming', layer='Conv2d', mode='fan_in', nonlinearity='relu')
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        if upsample_mode not in ('nearest', 'bilinear'):
+            raise ValueError("upsample_mode must be 'nearest' or 'bilinear', "
+                             f'got {upsample_mode!r}')
+        self.upsample_mode = upsample_mode
+        self.align_corners = (None if upsample_mode == 'nearest' else
+                              bool(align_corners))
         if len(decoder_channels) != len(encoder_channels) - 1:
             raise ValueError('decoder_channels needs one entry per encoder '
                              'level except the bottom')
@@ -83,6 +95,10 @@ class LightUNet(BaseModule):
         skips.pop()  # the bottom
         for level in self.decoder:
             skip = skips.pop()
-            x = F.interpolate(x, size=skip.shape[-2:], mode='nearest')
+            x = F.interpolate(
+                x,
+                size=skip.shape[-2:],
+                mode=self.upsample_mode,
+                align_corners=self.align_corners)
             x = level(torch.cat([x, skip], dim=1))
         return (x, )

@@ -55,4 +55,7 @@ class PlainConvEncoder(StagedEncoder):
                         norm_cfg=norm_cfg)))
             prev = channels[i]
         self.body = nn.ModuleList(levels)
+        # a checkpoint of all five levels loads into a shallower encoder
+        self.unbuilt_prefixes = tuple(
+            str(i) for i in range(self.num_levels, 5))
         self._set_stages(list(self.body), channels)

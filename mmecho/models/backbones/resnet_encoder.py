@@ -47,7 +47,11 @@ class ResNetEncoder(StagedEncoder):
             dilations=(1, 1, 1, 1)[:num_stages],
             out_indices=(0, ),
             style='pytorch',
-            norm_cfg=norm_cfg)
+            norm_cfg=norm_cfg,
+            # torchvision's (and so smp's) from-scratch initialisation: the
+            # last BN of each residual block starts at 1, not 0 (mmseg's
+            # default)
+            zero_init_residual=False)
         b = self.body
         expansion = b.block.expansion
         stages = [

@@ -28,6 +28,33 @@ from .imagenet_weights import load_pretrained_weights
 STRIDES = (2, 4, 8, 16, 32)
 
 
+def _strict_pretrained(pretrained, init_cfg):
+    """Move an ``init_cfg`` of type ``Pretrained`` to ``pretrained``."""
+    cfgs = init_cfg if isinstance(init_cfg, list) else [init_cfg]
+    keep, found = [], []
+    for c in cfgs:
+        if isinstance(c, dict) and c.get('type') == 'Pretrained':
+            found.append(c)
+        elif c is not None:
+            keep.append(c)
+    if not found:
+        return pretrained, init_cfg
+    if len(found) > 1 or pretrained:
+        raise ValueError('give the encoder\'s weights once: pretrained=PATH '
+                         'or one init_cfg of type Pretrained')
+    if found[0].get('prefix'):
+        raise ValueError(
+            'init_cfg Pretrained with a prefix: extract the encoder\'s '
+            'weights to a file of their own and pass pretrained=PATH (an '
+            'encoder loads a whole file, strictly)')
+    checkpoint = found[0].get('checkpoint')
+    if not checkpoint:
+        raise ValueError('init_cfg Pretrained without a checkpoint')
+    new_cfg = None if not keep else (keep if isinstance(init_cfg, list) else
+                                     keep[0])
+    return checkpoint, new_cfg
+
+
 class StagedEncoder(BaseModule):
     """Base class: build ``self.body``, then call :meth:`_set_stages`.
 
@@ -46,7 +73,10 @@ class StagedEncoder(BaseModule):
             or a ``torchvision://``, ``open-mmlab://``, ``http(s)://`` URI
             (downloaded by mmengine). A file that does not fit raises
             :class:`~mmecho.engine.checkpoint.CheckpointMismatchError`.
-        init_cfg (dict, optional): mmengine init config.
+        init_cfg (dict, optional): mmengine init config. A ``Pretrained``
+            entry (mmengine would load it non-strictly, dropping whatever
+            does not fit without an error) is taken as ``pretrained`` and
+            loaded strictly like it; a ``prefix`` there is refused.
 
     Attributes:
         imagenet_layout (str or None): The layout of the wrapped network's
@@ -68,6 +98,7 @@ class StagedEncoder(BaseModule):
                  output_stride: int = 32,
                  pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        pretrained, init_cfg = _strict_pretrained(pretrained, init_cfg)
         super().__init__(init_cfg=init_cfg)
         out_indices = tuple(out_indices)
         if not out_indices or any(i not in range(5) for i in out_indices) \

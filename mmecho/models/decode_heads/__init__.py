@@ -1,4 +1,5 @@
 # Copyright (c) mmecho contributors. All rights reserved.
+from .classifier_head import ClassifierHead
 from .linknet_head import LinkNetHead
 from .manet_head import MANetHead
 from .pan_head import PANHead
@@ -9,7 +10,7 @@ from .unet_head import UNetHead
 from .unetplusplus_head import UNetPlusPlusHead
 
 __all__ = [
-    'UNetHead', 'UNetPlusPlusHead', 'MANetHead', 'LinkNetHead', 'PANHead',
+    'ClassifierHead', 'UNetHead', 'UNetPlusPlusHead', 'MANetHead', 'LinkNetHead', 'PANHead',
     'SMPPSPHead', 'SMPFPNHead',
     'SMPDeepLabV3Head', 'SMPDeepLabV3PlusHead'
 ]
