@@ -252,9 +252,9 @@ def write_tables(args, results):
         rows.append(row)
     table = write_table(header, rows, osp.join(args.work_dir, 'grid_results'))
     if args.protocol == 'thesis':
-        table += ('\nAccuracy = the thesis\'s soft Dice of the LV; mIoU, Recall'
-                  ' = means over background and LV; thesis = paper 002, '
-                  'Tables 1-9; diff = mmecho - thesis')
+        table += ("\nAccuracy = the thesis's soft Dice of the LV; mIoU, "
+                  'Recall = means over background and LV; thesis = paper '
+                  '002, Tables 1-9; diff = mmecho - thesis')
     return table
 
 

@@ -160,9 +160,10 @@ class BinarySegMetric(BaseMetric):
         w.writerow(['img_path', 'patient', 'soft_dice', 'dice', 'iou'])
         for r in results:
             inter, union = r['tp'], r['tp'] + r['fp'] + r['fn']
+            soft = _soft_dice(r['sum_pt'], r['sum_p'], r['sum_t'],
+                              self.smooth)
             w.writerow([
-                r['img_path'], r['patient'],
-                f"{_soft_dice(r['sum_pt'], r['sum_p'], r['sum_t'], self.smooth):.6f}",  # noqa: E501
+                r['img_path'], r['patient'], f'{soft:.6f}',
                 f'{(2 * inter / (union + inter) if union else 1.0):.6f}',
                 f'{(inter / union if union else 1.0):.6f}'
             ])

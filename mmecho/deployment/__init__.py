@@ -1,0 +1,13 @@
+# Copyright (c) mmecho contributors. All rights reserved.
+"""Deployment: ONNX export of the networks (needs ``onnx`` and
+``onnxruntime``: ``pip install -e .[deploy]``)."""
+from .onnx_export import (DetectorAdapter, RegistrationAdapter,
+                          SegmentorAdapter, default_input_shape, export_onnx,
+                          make_adapter, model_kind, onnx_metadata,
+                          probe_example, verify_onnx)
+
+__all__ = [
+    'export_onnx', 'verify_onnx', 'make_adapter', 'model_kind',
+    'default_input_shape', 'onnx_metadata', 'probe_example',
+    'SegmentorAdapter', 'DetectorAdapter', 'RegistrationAdapter'
+]
