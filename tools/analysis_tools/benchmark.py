@@ -10,8 +10,11 @@ For every config: mean latency and FPS of (a) the network alone
 including decoding, fast NMS and mask pasting at the original image size
 (the image's size: 1024x768 for MEIS). The first config is the reference:
 ratios against it are printed, so ``benchmark.py A B`` compares A and B in
-the same run. ``--breakdown`` times each backbone stage, the neck, the
-heads and post-processing separately.
+the same run. The models' timed runs are interleaved (A, B, A, B, ...), so
+that a slower or busier moment of a shared machine falls on all of them;
+the ratio is the median over rounds of each round's ratio. ``--breakdown``
+times each backbone stage, the neck, the heads and post-processing
+separately.
 """
 import argparse
 import time
@@ -108,7 +111,8 @@ def make_sample(shape, ori_shape):
     return sample
 
 
-def bench(model, args, device):
+def runners(model, args, device):
+    """``{'net': fn, 'full': fn}``: one timed call each."""
     h, w = args.shape
     x = torch.randn(1, 3, h, w, device=device)
     if args.channels_last:
@@ -126,12 +130,24 @@ def bench(model, args, device):
         with torch.no_grad(), ctx:
             model.predict(x, [sample], rescale=True)
 
-    out = dict(
-        net=timed(net, args.warmup, args.iters, device),
-        full=timed(full, args.warmup, args.iters, device))
-    if args.breakdown:
-        out['parts'] = breakdown(model, x, sample, args, device)
-    return out
+    return dict(net=net, full=full), x, sample
+
+
+def interleaved(fns, warmup, iters, device):
+    """Time ``fns`` (one per model) in rounds A, B, A, B, ...; returns the
+    per-model lists of seconds."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(iters):
+        for i, fn in enumerate(fns):
+            sync(device)
+            t = time.perf_counter()
+            fn()
+            sync(device)
+            times[i].append(time.perf_counter() - t)
+    return times
 
 
 def breakdown(model, x, sample, args, device):
@@ -180,27 +196,34 @@ def main():
           f'{args.iters} timed runs{", fp16" if args.fp16 else ""}'
           f'{", conv+BN fused" if args.fuse_conv_bn else ""}'
           f'{", channels_last" if args.channels_last else ""}')
-    results = []
+    models, runs = [], []
     for i, config in enumerate(args.configs):
         model = build(config, args.checkpoint if i == 0 else None, args.device,
                       args.fuse_conv_bn, args.channels_last)
-        r = bench(model, args, args.device)
-        results.append(r)
-        ref = results[0]
+        models.append(model)
+        runs.append(runners(model, args, args.device))
+    times = {
+        key: interleaved([r[0][key] for r in runs], args.warmup, args.iters,
+                         args.device)
+        for key in ('net', 'full')
+    }
+    for i, config in enumerate(args.configs):
         print(f'\n{config}')
         for key, label in (('net', 'network only'), ('full',
                                                      'with post-processing')):
-            mean, std = r[key]
-            ratio = mean / ref[key][0]
+            t = np.asarray(times[key][i])
+            ratio = float(np.median(t / np.asarray(times[key][0])))
+            mean, std = float(t.mean()), float(t.std())
             print(f'  {label:22s} {mean * 1e3:8.1f} ms +- {std * 1e3:5.1f}'
                   f'  {1 / mean:7.2f} FPS  x{ratio:.2f} vs first')
-        for name, t in r.get('parts', {}).items():
-            print(f'    {name:32s} {t * 1e3:8.1f} ms')
-        if 'parts' in r:
-            post = r['full'][0] - r['net'][0]
+        if args.breakdown:
+            _, x, sample = runs[i]
+            parts = breakdown(models[i], x, sample, args, args.device)
+            for name, t in parts.items():
+                print(f'    {name:32s} {t * 1e3:8.1f} ms')
+            post = float(np.mean(times['full'][i]) - np.mean(times['net'][i]))
             print(f'    {"post-processing (full - network)":32s} '
                   f'{post * 1e3:8.1f} ms')
-        del model
 
 
 if __name__ == '__main__':
