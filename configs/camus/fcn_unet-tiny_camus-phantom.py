@@ -12,13 +12,13 @@ train_pipeline = [
     dict(type='LoadEchoFrame'),
     dict(type='LoadEchoLabelMap', valid_labels=(0, 1, 2, 3)),
     dict(type='mmseg.Resize', scale=crop_size, keep_ratio=False),
-    dict(type='PackSegInputs', meta_keys=meta_keys)
+    dict(type='mmseg.PackSegInputs', meta_keys=meta_keys)
 ]
 test_pipeline = [
     dict(type='LoadEchoFrame'),
     dict(type='mmseg.Resize', scale=crop_size, keep_ratio=False),
     dict(type='LoadEchoLabelMap', valid_labels=(0, 1, 2, 3)),
-    dict(type='PackSegInputs', meta_keys=meta_keys)
+    dict(type='mmseg.PackSegInputs', meta_keys=meta_keys)
 ]
 train_dataloader = dict(
     batch_size=4,
@@ -36,9 +36,9 @@ test_dataloader = dict(
 
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
-    type='EncoderDecoder',
+    type='mmseg.EncoderDecoder',
     data_preprocessor=dict(
-        type='SegDataPreProcessor',
+        type='mmseg.SegDataPreProcessor',
         mean=[60.0, 60.0, 60.0],
         std=[50.0, 50.0, 50.0],
         bgr_to_rgb=False,
@@ -58,9 +58,9 @@ model = dict(
         dec_dilations=(1, 1),
         norm_cfg=norm_cfg,
         act_cfg=dict(type='ReLU'),
-        upsample_cfg=dict(type='InterpConv')),
+        upsample_cfg=dict(type='mmseg.InterpConv')),
     decode_head=dict(
-        type='FCNHead',
+        type='mmseg.FCNHead',
         in_channels=8,
         in_index=2,
         channels=8,

@@ -4,6 +4,6 @@ model = dict(
     train_cfg=dict(
         assigner=dict(
             _delete_=True,
-            type='ATSSAssigner',
+            type='mmdet.ATSSAssigner',
             topk=9,
-            iou_calculator=dict(type='BboxOverlaps2D'))))
+            iou_calculator=dict(type='mmdet.BboxOverlaps2D'))))

@@ -8,8 +8,8 @@ model = dict(
     train_cfg=dict(
         assigner=dict(
             _delete_=True,
-            type='DynamicSoftLabelAssigner',
+            type='mmdet.DynamicSoftLabelAssigner',
             soft_center_radius=3.0,
             topk=13,
             iou_weight=3.0,
-            iou_calculator=dict(type='BboxOverlaps2D'))))
+            iou_calculator=dict(type='mmdet.BboxOverlaps2D'))))

@@ -27,7 +27,7 @@ train_pipeline = [
     dict(type='CheckImageShape'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(
-        type='PhotoMetricDistortion',
+        type='mmdet.PhotoMetricDistortion',
         brightness_delta=32,
         contrast_range=(0.7, 1.3),
         saturation_range=(0.7, 1.3),
@@ -46,8 +46,8 @@ train_pipeline = [
         keep_ratio=True),
     dict(type='RandomCropKeepFraction', crop_size=img_scale, min_visible=0.3),
     dict(type='RandomPlacePad', size=img_scale, pad_val=bgr_mean),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(4, 4), keep_empty=False),
-    dict(type='PackDetInputs', meta_keys=meta_keys)
+    dict(type='mmdet.FilterAnnotations', min_gt_bbox_wh=(4, 4), keep_empty=False),
+    dict(type='mmdet.PackDetInputs', meta_keys=meta_keys)
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -55,7 +55,7 @@ test_pipeline = [
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='Pad', size=img_scale, pad_val=dict(img=bgr_mean)),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='PackDetInputs', meta_keys=meta_keys)
+    dict(type='mmdet.PackDetInputs', meta_keys=meta_keys)
 ]
 train_dataloader = dict(
     batch_size=8,

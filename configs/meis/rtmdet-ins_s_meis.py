@@ -7,16 +7,16 @@ _base_ = [
     '../_base_/meis_runtime.py'
 ]
 model = dict(
-    type='RTMDet',
+    type='mmdet.RTMDet',
     data_preprocessor=dict(
-        type='DetDataPreprocessor',
+        type='mmdet.DetDataPreprocessor',
         mean=[123.68, 116.78, 103.94],
         std=[58.40, 57.12, 57.38],
         bgr_to_rgb=True,
         pad_size_divisor=32,
         batch_augments=None),
     backbone=dict(
-        type='CSPNeXt',
+        type='mmdet.CSPNeXt',
         arch='P5',
         expand_ratio=0.5,
         deepen_factor=0.33,
@@ -26,7 +26,7 @@ model = dict(
         act_cfg=dict(type='SiLU', inplace=True),
         init_cfg=None),
     neck=dict(
-        type='CSPNeXtPAFPN',
+        type='mmdet.CSPNeXtPAFPN',
         in_channels=[128, 256, 512],
         out_channels=128,
         num_csp_blocks=1,
@@ -34,7 +34,7 @@ model = dict(
         norm_cfg=dict(type='BN'),
         act_cfg=dict(type='SiLU', inplace=True)),
     bbox_head=dict(
-        type='RTMDetInsSepBNHead',
+        type='mmdet.RTMDetInsSepBNHead',
         num_classes=4,
         in_channels=128,
         stacked_convs=2,
@@ -44,18 +44,18 @@ model = dict(
         act_cfg=dict(type='SiLU', inplace=True),
         norm_cfg=dict(type='BN', requires_grad=True),
         anchor_generator=dict(
-            type='MlvlPointGenerator', offset=0, strides=[8, 16, 32]),
-        bbox_coder=dict(type='DistancePointBBoxCoder'),
+            type='mmdet.MlvlPointGenerator', offset=0, strides=[8, 16, 32]),
+        bbox_coder=dict(type='mmdet.DistancePointBBoxCoder'),
         loss_cls=dict(
-            type='QualityFocalLoss',
+            type='mmdet.QualityFocalLoss',
             use_sigmoid=True,
             beta=2.0,
             loss_weight=1.0),
-        loss_bbox=dict(type='GIoULoss', loss_weight=2.0),
+        loss_bbox=dict(type='mmdet.GIoULoss', loss_weight=2.0),
         loss_mask=dict(
-            type='DiceLoss', loss_weight=2.0, eps=5e-6, reduction='mean')),
+            type='mmdet.DiceLoss', loss_weight=2.0, eps=5e-6, reduction='mean')),
     train_cfg=dict(
-        assigner=dict(type='DynamicSoftLabelAssigner', topk=13),
+        assigner=dict(type='mmdet.DynamicSoftLabelAssigner', topk=13),
         allowed_border=-1,
         pos_weight=-1,
         debug=False),

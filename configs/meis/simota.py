@@ -6,9 +6,9 @@ model = dict(
     train_cfg=dict(
         assigner=dict(
             _delete_=True,
-            type='SimOTAAssigner',
+            type='mmdet.SimOTAAssigner',
             center_radius=2.5,
             candidate_topk=10,
             iou_weight=3.0,
             cls_weight=1.0,
-            iou_calculator=dict(type='BboxOverlaps2D'))))
+            iou_calculator=dict(type='mmdet.BboxOverlaps2D'))))

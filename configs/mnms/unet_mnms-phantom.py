@@ -12,13 +12,13 @@ train_pipeline = [
     dict(type='LoadEchoLabelMap', valid_labels=(0, 1, 2, 3)),
     dict(type='mmseg.Resize', scale=crop_size, keep_ratio=False),
     dict(type='mmseg.RandomFlip', prob=0.5),
-    dict(type='PackSegInputs', meta_keys=meta_keys)
+    dict(type='mmseg.PackSegInputs', meta_keys=meta_keys)
 ]
 test_pipeline = [
     dict(type='LoadEchoFrame', num_channels=1),
     dict(type='mmseg.Resize', scale=crop_size, keep_ratio=False),
     dict(type='LoadEchoLabelMap', valid_labels=(0, 1, 2, 3)),
-    dict(type='PackSegInputs', meta_keys=meta_keys)
+    dict(type='mmseg.PackSegInputs', meta_keys=meta_keys)
 ]
 model = dict(data_preprocessor=dict(size=crop_size))
 train_dataloader = dict(

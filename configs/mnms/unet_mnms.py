@@ -9,9 +9,9 @@ _base_ = [
 ]
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
-    type='EncoderDecoder',
+    type='mmseg.EncoderDecoder',
     data_preprocessor=dict(
-        type='SegDataPreProcessor',
+        type='mmseg.SegDataPreProcessor',
         mean=[127.5],
         std=[127.5],
         bgr_to_rgb=False,
@@ -31,10 +31,10 @@ model = dict(
         dec_dilations=(1, 1, 1, 1),
         norm_cfg=norm_cfg,
         act_cfg=dict(type='ReLU'),
-        upsample_cfg=dict(type='InterpConv'),
+        upsample_cfg=dict(type='mmseg.InterpConv'),
         norm_eval=False),
     decode_head=dict(
-        type='FCNHead',
+        type='mmseg.FCNHead',
         in_channels=32,
         in_index=4,
         channels=32,

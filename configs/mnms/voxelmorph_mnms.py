@@ -26,7 +26,7 @@ model = dict(
         integration_steps=7,
         int_downsize=vxm_int_downsize),
     # --image-loss mse (vxm.losses.MSE: mean squared difference)
-    loss_similarity=dict(type='MSELoss', loss_weight=1.0),
+    loss_similarity=dict(type='mmdet.MSELoss', loss_weight=1.0),
     # vxm.losses.Grad('l2', loss_mult=int_downsize) x lambda on preint_flow;
     # DiffusionLoss = neurite's Grad('l2') (mean over components and
     # directions)

@@ -17,7 +17,7 @@ from typing import Dict, Iterator, Optional
 
 import numpy as np
 
-from mmecho.datasets.io import DatasetFormatError
+from mmecho.errors import DatasetFormatError
 from mmecho.datasets.io.dicom import (DICOM_EXTENSIONS, UltrasoundRegion,
                                       is_dicom, read_dicom)
 

@@ -25,7 +25,7 @@ import warnings
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
-from .io.errors import DatasetFormatError
+from mmecho.errors import DatasetFormatError
 
 __all__ = ['DropReport', 'DatasetDropWarning', 'check_not_empty']
 

@@ -7,7 +7,7 @@ from mmdet.datasets.api_wrappers import COCO
 from mmdet.evaluation import CocoMetric
 from mmengine.logging import MMLogger
 
-from mmecho.datasets.io.errors import DatasetFormatError
+from mmecho.errors import DatasetFormatError
 from mmecho.registry import METRICS
 
 

@@ -2,7 +2,7 @@
 """Read the per-class bands of a MEIS-style COCO file for measurement."""
 from typing import Dict, Iterator, Tuple
 
-from mmecho.datasets.io import DatasetFormatError
+from mmecho.errors import DatasetFormatError
 from .mmode_profiles import polygon_band_edges
 
 

@@ -29,7 +29,7 @@ from typing import List, Optional, Tuple
 import cv2
 import numpy as np
 
-from mmecho.datasets.io.errors import DatasetFormatError
+from mmecho.errors import DatasetFormatError
 
 
 def read_sidecar_cm_per_px(image_path: str) -> Optional[float]:

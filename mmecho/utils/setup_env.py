@@ -26,6 +26,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
     import mmecho.datasets  # noqa: F401
     import mmecho.engine  # noqa: F401
+    import mmecho.engine.hooks  # noqa: F401
+    import mmecho.engine.model_wrappers  # noqa: F401
     import mmecho.evaluation  # noqa: F401
     import mmecho.models  # noqa: F401
     import mmecho.visualization  # noqa: F401

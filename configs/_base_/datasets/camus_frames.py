@@ -10,13 +10,13 @@ train_pipeline = [
     dict(type='LoadEchoFrame'),
     dict(type='LoadEchoLabelMap', valid_labels=(0, 1, 2, 3)),
     dict(type='mmseg.Resize', scale=crop_size, keep_ratio=False),
-    dict(type='PackSegInputs', meta_keys=meta_keys)
+    dict(type='mmseg.PackSegInputs', meta_keys=meta_keys)
 ]
 test_pipeline = [
     dict(type='LoadEchoFrame'),
     dict(type='mmseg.Resize', scale=crop_size, keep_ratio=False),
     dict(type='LoadEchoLabelMap', valid_labels=(0, 1, 2, 3)),
-    dict(type='PackSegInputs', meta_keys=meta_keys)
+    dict(type='mmseg.PackSegInputs', meta_keys=meta_keys)
 ]
 train_dataloader = dict(
     batch_size=8,
@@ -51,5 +51,5 @@ test_dataloader = dict(
         split='database_split/subgroup_testing.txt',
         instants=('ED', 'ES'),
         pipeline=test_pipeline))
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice'])
+val_evaluator = dict(type='mmseg.IoUMetric', iou_metrics=['mIoU', 'mDice'])
 test_evaluator = val_evaluator

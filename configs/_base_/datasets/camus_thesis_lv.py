@@ -40,7 +40,7 @@ train_pipeline = [
         brightness_limit=0.3,
         contrast_limit=0.3,
         prob=0.5),
-    dict(type='PackSegInputs', meta_keys=meta_keys)
+    dict(type='mmseg.PackSegInputs', meta_keys=meta_keys)
 ]
 # A.Resize(256, 256), A.Normalize; scored at that resolution
 test_pipeline = [
@@ -49,7 +49,7 @@ test_pipeline = [
     dict(type='BinarizeLabel', foreground=(1, )),
     dict(type='mmseg.Resize', scale=crop_size, keep_ratio=False),
     dict(type='ResetOriginalShape'),
-    dict(type='PackSegInputs', meta_keys=meta_keys)
+    dict(type='mmseg.PackSegInputs', meta_keys=meta_keys)
 ]
 # Section 3 of the thesis (median denoising, threshold-based ROI crop) is
 # not in its appendix code; insert dict(type='MedianDenoise') and

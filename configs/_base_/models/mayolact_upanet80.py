@@ -3,9 +3,9 @@
 # MaYOLACTHead (1 square anchor per location, 1x1 coefficient conv).
 # Trained from scratch, as the reference (no UPANet ImageNet weights exist).
 model = dict(
-    type='YOLACT',
+    type='mmdet.YOLACT',
     data_preprocessor=dict(
-        type='DetDataPreprocessor',
+        type='mmdet.DetDataPreprocessor',
         mean=[123.68, 116.78, 103.94],
         std=[58.40, 57.12, 57.38],
         bgr_to_rgb=True,
@@ -13,7 +13,7 @@ model = dict(
         pad_mask=True),
     backbone=dict(type='UPANetV2', width=80, out_indices=(1, 2, 3)),
     neck=dict(
-        type='FPN',
+        type='mmdet.FPN',
         in_channels=[320, 640, 1280],
         out_channels=256,
         start_level=0,
@@ -28,7 +28,7 @@ model = dict(
         feat_channels=256,
         coeff_kernel_size=1,
         anchor_generator=dict(
-            type='AnchorGenerator',
+            type='mmdet.AnchorGenerator',
             base_sizes=[32, 64, 128, 256, 512],  # px at 544
             scales=[1.0],
             ratios=[1.0],
@@ -36,15 +36,15 @@ model = dict(
             # cell centres (mmdet's center_offset is relative to base_size)
             centers=[(s / 2, s / 2) for s in [8, 16, 32, 64, 128]]),
         bbox_coder=dict(
-            type='DeltaXYWHBBoxCoder',
+            type='mmdet.DeltaXYWHBBoxCoder',
             target_means=[.0, .0, .0, .0],
             target_stds=[0.1, 0.1, 0.2, 0.2]),
         loss_cls=dict(
-            type='CrossEntropyLoss',
+            type='mmdet.CrossEntropyLoss',
             use_sigmoid=False,
             reduction='none',
             loss_weight=1.0),
-        loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.5),
+        loss_bbox=dict(type='mmdet.SmoothL1Loss', beta=1.0, loss_weight=1.5),
         num_head_convs=1,
         num_protos=32,
         use_ohem=True,
@@ -58,15 +58,15 @@ model = dict(
         loss_mask_weight=6.125,
         with_seg_branch=True,
         loss_segm=dict(
-            type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
+            type='mmdet.CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
         init_cfg=None),
     train_cfg=dict(
         # RAMEM's own assigner: ATSS (k=9 per level) driven by maIoU.
         assigner=dict(
-            type='ATSSAssigner',
+            type='mmdet.ATSSAssigner',
             topk=9,
             iou_calculator=dict(type='MaskAwareOverlaps2D')),
-        sampler=dict(type='PseudoSampler'),
+        sampler=dict(type='mmdet.PseudoSampler'),
         allowed_border=-1,
         pos_weight=-1,
         neg_pos_ratio=3,

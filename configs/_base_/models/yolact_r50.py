@@ -4,15 +4,15 @@
 input_size = 544
 feat_sizes = [68, 34, 17, 9, 5]
 model = dict(
-    type='YOLACT',
+    type='mmdet.YOLACT',
     data_preprocessor=dict(
-        type='DetDataPreprocessor',
+        type='mmdet.DetDataPreprocessor',
         mean=[123.68, 116.78, 103.94],
         std=[58.40, 57.12, 57.38],
         bgr_to_rgb=True,
         pad_mask=True),
     backbone=dict(
-        type='ResNet',
+        type='mmdet.ResNet',
         depth=50,
         num_stages=4,
         out_indices=(0, 1, 2, 3),
@@ -23,7 +23,7 @@ model = dict(
         style='pytorch',
         init_cfg=None),
     neck=dict(
-        type='FPN',
+        type='mmdet.FPN',
         in_channels=[256, 512, 1024, 2048],
         out_channels=256,
         start_level=1,
@@ -31,12 +31,12 @@ model = dict(
         num_outs=5,
         upsample_cfg=dict(mode='bilinear')),
     bbox_head=dict(
-        type='YOLACTHead',
+        type='mmdet.YOLACTHead',
         num_classes=4,
         in_channels=256,
         feat_channels=256,
         anchor_generator=dict(
-            type='AnchorGenerator',
+            type='mmdet.AnchorGenerator',
             octave_base_scale=3,
             scales_per_octave=1,
             base_sizes=[8, 16, 32, 64, 128],
@@ -45,15 +45,15 @@ model = dict(
             centers=[(input_size * 0.5 / x, input_size * 0.5 / x)
                      for x in feat_sizes]),
         bbox_coder=dict(
-            type='DeltaXYWHBBoxCoder',
+            type='mmdet.DeltaXYWHBBoxCoder',
             target_means=[.0, .0, .0, .0],
             target_stds=[0.1, 0.1, 0.2, 0.2]),
         loss_cls=dict(
-            type='CrossEntropyLoss',
+            type='mmdet.CrossEntropyLoss',
             use_sigmoid=False,
             reduction='none',
             loss_weight=1.0),
-        loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.5),
+        loss_bbox=dict(type='mmdet.SmoothL1Loss', beta=1.0, loss_weight=1.5),
         num_head_convs=1,
         num_protos=32,
         use_ohem=True),
@@ -66,16 +66,16 @@ model = dict(
         loss_mask_weight=6.125,
         with_seg_branch=True,
         loss_segm=dict(
-            type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
+            type='mmdet.CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
     train_cfg=dict(
         assigner=dict(
-            type='MaxIoUAssigner',
+            type='mmdet.MaxIoUAssigner',
             pos_iou_thr=0.5,
             neg_iou_thr=0.4,
             min_pos_iou=0.,
             ignore_iof_thr=-1,
             gt_max_assign_all=False),
-        sampler=dict(type='PseudoSampler'),
+        sampler=dict(type='mmdet.PseudoSampler'),
         allowed_border=-1,
         pos_weight=-1,
         neg_pos_ratio=3,

@@ -3,7 +3,7 @@
 import os.path as osp
 from typing import Dict, Optional, Union
 
-from .errors import DatasetFormatError
+from mmecho.errors import DatasetFormatError
 
 _INT_KEYS = ('ED', 'ES', 'NbFrame', 'Age')
 _FLOAT_KEYS = ('EF', 'LVedv', 'LVesv', 'LVef', 'FrameRate')

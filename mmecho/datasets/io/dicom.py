@@ -23,7 +23,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import DatasetFormatError
+from mmecho.errors import DatasetFormatError
 
 US_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.6.1'
 US_MULTIFRAME_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.3.1'

@@ -19,7 +19,7 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import DatasetFormatError
+from mmecho.errors import DatasetFormatError
 from .metaimage import read_metaimage, write_metaimage
 
 IMAGE_EXTENSIONS = ('.nii.gz', '.nii', '.mhd', '.mha')

@@ -12,7 +12,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from .errors import DatasetFormatError
+from mmecho.errors import DatasetFormatError
 
 _MET_TYPES = {
     'MET_UCHAR': np.uint8,

@@ -1,4 +1,6 @@
 # Copyright (c) mmecho contributors. All rights reserved.
+"""Errors of mmecho that every layer raises (no imports: geometry and
+measurement code raise them without loading the dataset stack)."""
 
 
 class DatasetFormatError(ValueError):
