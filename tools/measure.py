@@ -5,6 +5,10 @@
     # of images and DICOM files, or a video
     python tools/measure.py CONFIG CKPT INPUT --out OUT_DIR [--cm-per-px X]
         [--score-thr 0.3] [--device cpu] [--reference TRUTH.csv]
+    # the same with the network exported to ONNX
+    # (tools/deployment/pytorch2onnx.py), run by onnxruntime: no checkpoint
+    python tools/measure.py CONFIG INPUT --backend onnxruntime
+        --onnx MODEL.onnx --out OUT_DIR [...]
     # ground-truth masks of a COCO file (no model); file_names may be .dcm
     python tools/measure.py --from-annotations ANN.json --images DIR
         --out OUT_DIR [--reference TRUTH.csv]
@@ -15,6 +19,11 @@ a ``status`` column and the ``sha256`` of the input), ``OUT_DIR/cycles.csv``
 (every cycle, with its duration), ``OUT_DIR/overlays/`` (masks, calipers,
 values) and, with ``--reference``, ``agreement.csv`` (MAE, MSE, bias, limits
 of agreement per indicator) and ``bland_altman.png``.
+
+With ``--backend onnxruntime`` the network is the ONNX file's, run on the
+CPU; the config still gives the test pipeline and the head post-processing
+(mmdet's code, see ``mmecho/deployment/onnxruntime_backend.py``), so the
+masks and the rows are those of the PyTorch run of the same weights.
 
 Every input gets a row: one that cannot be measured (unreadable, truncated,
 too small, not the image its annotation describes, a COCO file_name that
@@ -45,7 +54,7 @@ CYCLE_FIELDS = [
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('positional', nargs='*', metavar='CONFIG CKPT INPUT')
+    p.add_argument('positional', nargs='*', metavar='CONFIG [CKPT] INPUT')
     p.add_argument('--out', required=True, help='output folder')
     p.add_argument(
         '--from-annotations',
@@ -60,6 +69,16 @@ def parse_args(argv=None):
     p.add_argument('--score-thr', type=float, default=0.3)
     p.add_argument('--device', default='cpu')
     p.add_argument(
+        '--backend',
+        choices=('pytorch', 'onnxruntime'),
+        default='pytorch',
+        help='run the network with PyTorch (CONFIG CKPT INPUT, default) or '
+        'onnxruntime (CONFIG INPUT --onnx MODEL.onnx)')
+    p.add_argument(
+        '--onnx',
+        metavar='MODEL.onnx',
+        help='the exported network of --backend onnxruntime')
+    p.add_argument(
         '--reference',
         metavar='TRUTH.csv',
         help='CSV with an "image" column and indicators in cm')
@@ -72,9 +91,20 @@ def parse_args(argv=None):
             p.error('--from-annotations takes no CONFIG CKPT INPUT')
         if not args.images:
             p.error('--from-annotations needs --images DIR')
-    elif len(args.positional) != 3:
-        p.error('expected CONFIG CKPT INPUT (or --from-annotations ANN.json '
-                '--images DIR)')
+        if args.backend != 'pytorch' or args.onnx:
+            p.error('--from-annotations runs no model (no --backend/--onnx)')
+    elif args.backend == 'onnxruntime':
+        if not args.onnx:
+            p.error('--backend onnxruntime needs --onnx MODEL.onnx')
+        if len(args.positional) != 2:
+            p.error('expected CONFIG INPUT with --backend onnxruntime (the '
+                    'weights come from --onnx)')
+    else:
+        if args.onnx:
+            p.error('--onnx needs --backend onnxruntime')
+        if len(args.positional) != 3:
+            p.error('expected CONFIG CKPT INPUT (or --from-annotations '
+                    'ANN.json --images DIR)')
     return args
 
 
@@ -313,7 +343,14 @@ def main(argv=None):
         with open(args.from_annotations) as f:
             total = len(json.load(f).get('images', []))
     else:
-        config, ckpt, path = args.positional
+        if args.backend == 'onnxruntime':
+            (config, path), ckpt = args.positional, None
+            if not osp.isfile(args.onnx):
+                raise SystemExit(f'{args.onnx}: no such ONNX file')
+            # only then: keeps the PyTorch call as it was
+            backend = dict(backend='onnxruntime', onnx_model=args.onnx)
+        else:
+            (config, ckpt, path), backend = args.positional, {}
         if not osp.exists(path):
             raise SystemExit(f'{path}: no such image, folder or video')
         measurer = MModeMeasurer(
@@ -323,7 +360,8 @@ def main(argv=None):
             args.score_thr,
             args.cm_per_px,
             read_scale=not args.no_scale_reading,
-            allow_partial_checkpoint=allow_partial)
+            allow_partial_checkpoint=allow_partial,
+            **backend)
         items = iter_path_inputs(path)
         total = count_path_inputs(path)
     if done:

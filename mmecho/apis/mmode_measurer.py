@@ -26,12 +26,26 @@ class MModeMeasurer:
         read_scale (bool): try the depth-scale ticks. Defaults to True.
         allow_partial_checkpoint (bool): accept weights that do not fit the
             model (see :func:`mmecho.engine.load_model_weights`).
+        backend (str): ``'pytorch'`` (default) runs the network built from
+            ``config`` with ``checkpoint``'s weights; ``'onnxruntime'`` runs
+            the network of ``onnx_model`` (an export of the same config,
+            ``tools/deployment/pytorch2onnx.py``) with onnxruntime on the
+            CPU. Both share the config's test pipeline and mmdet's head
+            post-processing (:mod:`mmecho.deployment.onnxruntime_backend`),
+            so the masks and measurements are the same.
+        onnx_model (str, optional): the ``.onnx`` file of the
+            ``'onnxruntime'`` backend (its weights; give no
+            ``checkpoint``).
 
     Example:
         >>> m = MModeMeasurer('configs/meis/rtm_assigner.py', 'best.pth')
         >>> r = m('capture.jpg')
         >>> r.status, r.mean_cm('LVIDd'), r.derived()['EF']
+        >>> m = MModeMeasurer('configs/meis/rtm_assigner.py',
+        ...                   backend='onnxruntime', onnx_model='rtm.onnx')
     """
+
+    BACKENDS = ('pytorch', 'onnxruntime')
 
     def __init__(self,
                  config=None,
@@ -40,9 +54,32 @@ class MModeMeasurer:
                  score_thr: float = 0.3,
                  cm_per_px: Optional[float] = None,
                  read_scale: bool = True,
-                 allow_partial_checkpoint: bool = False) -> None:
+                 allow_partial_checkpoint: bool = False,
+                 backend: str = 'pytorch',
+                 onnx_model: Optional[str] = None) -> None:
+        if backend not in self.BACKENDS:
+            raise ValueError(f'backend {backend!r}: expected one of '
+                             f'{self.BACKENDS}')
+        if backend == 'onnxruntime':
+            if onnx_model is None:
+                raise ValueError("backend='onnxruntime' needs onnx_model")
+            if checkpoint is not None:
+                raise ValueError(
+                    "backend='onnxruntime' takes the weights from "
+                    'onnx_model: give no checkpoint')
+            if config is None:
+                raise ValueError("backend='onnxruntime' needs the model's "
+                                 'config (pipeline and post-processing)')
+        elif onnx_model is not None:
+            raise ValueError("onnx_model needs backend='onnxruntime'")
+        self.backend = backend
         self.model = None
-        if config is not None:
+        if config is not None and backend == 'onnxruntime':
+            from mmecho.deployment.onnxruntime_backend import \
+                init_onnxruntime_instance_model
+            self.model = init_onnxruntime_instance_model(
+                config, onnx_model, device)
+        elif config is not None:
             from .instance_inference import init_instance_model
             self.model = init_instance_model(
                 config,

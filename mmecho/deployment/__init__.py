@@ -1,13 +1,19 @@
 # Copyright (c) mmecho contributors. All rights reserved.
-"""Deployment: ONNX export of the networks (needs ``onnx`` and
-``onnxruntime``: ``pip install -e .[deploy]``)."""
+"""Deployment: ONNX export of the networks and an onnxruntime backend for
+the instance (AMEM) model (needs ``onnx`` and ``onnxruntime``:
+``pip install -e .[deploy]``)."""
 from .onnx_export import (DetectorAdapter, RegistrationAdapter,
                           SegmentorAdapter, default_input_shape, export_onnx,
                           make_adapter, model_kind, onnx_metadata,
                           probe_example, verify_onnx)
+from .onnxruntime_backend import (ONNXRuntimeDetector,
+                                  ONNXRuntimeInstanceNetwork,
+                                  init_onnxruntime_instance_model)
 
 __all__ = [
     'export_onnx', 'verify_onnx', 'make_adapter', 'model_kind',
     'default_input_shape', 'onnx_metadata', 'probe_example',
-    'SegmentorAdapter', 'DetectorAdapter', 'RegistrationAdapter'
+    'SegmentorAdapter', 'DetectorAdapter', 'RegistrationAdapter',
+    'ONNXRuntimeDetector', 'ONNXRuntimeInstanceNetwork',
+    'init_onnxruntime_instance_model'
 ]
