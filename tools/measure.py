@@ -41,6 +41,7 @@ import os
 import os.path as osp
 import re
 import sys
+import time
 
 import cv2
 import numpy as np
@@ -83,6 +84,13 @@ def parse_args(argv=None):
         metavar='TRUTH.csv',
         help='CSV with an "image" column and indicators in cm')
     p.add_argument('--no-overlays', action='store_true')
+    p.add_argument(
+        '--log-interval',
+        type=int,
+        default=100,
+        metavar='N',
+        help='print the per-frame latency (decode, network, measurement, '
+        'output) every N inputs (0: only the final summary)')
     from mmecho.engine.checkpoint import add_checkpoint_args
     add_checkpoint_args(p)
     args = p.parse_args(argv)
@@ -269,22 +277,73 @@ def compare(out_dir, rows, reference):
     return stats
 
 
-def measure_item(item, measurer, from_annotations):
-    """(result, masks to draw) of one readable input, or (status, None)."""
+class Latency:
+    """Wall time per stage, summed over the inputs of a run (constant
+    memory: only totals are kept).
+
+    Stages: ``decode`` (reading and decoding an input: the time spent
+    waiting on the input iterator), ``network`` (``predict_masks``),
+    ``measurement`` (``measure_masks``) and ``output`` (overlay and CSV
+    writing). Averages are per input (a status row counts, with no network
+    or measurement time), ``frames/s`` is inputs per second of the loop.
+    """
+    STAGES = ('decode', 'network', 'measurement', 'output')
+
+    def __init__(self):
+        self.total = dict.fromkeys(self.STAGES, 0.0)
+        self.frames = 0
+        self.start = time.perf_counter()
+        self._mark = (dict(self.total), 0, self.start)
+
+    def add(self, stage, seconds):
+        self.total[stage] += seconds
+
+    def _line(self, total, frames, seconds):
+        n = max(frames, 1)
+        ms = ', '.join(f'{k} {total[k] * 1000 / n:.2f} ms'
+                       for k in self.STAGES)
+        fps = frames / seconds if seconds > 0 else float('inf')
+        return f'frames: {frames}, {ms} per frame, {fps:.2f} frames/s'
+
+    def since_mark(self):
+        """The line for the inputs since the last call (progress)."""
+        now = time.perf_counter()
+        total0, frames0, t0 = self._mark
+        line = self._line({k: self.total[k] - total0[k]
+                           for k in self.STAGES}, self.frames - frames0,
+                          now - t0)
+        self._mark = (dict(self.total), self.frames, now)
+        return line
+
+    def summary(self):
+        return self._line(self.total, self.frames,
+                          time.perf_counter() - self.start)
+
+
+def measure_item(item, measurer, from_annotations, latency=None):
+    """(result, masks to draw) of one readable input, or (status, None);
+    adds the network and measurement times to ``latency`` if given."""
     from mmecho.apis.mmode_inputs import image_problem
     problem = image_problem(item.image)
     if problem:
         return problem, None
+    clock = time.perf_counter
     try:
         if from_annotations:
             masks = item.bands
+            t0 = clock()
             result = measurer.measure_masks(masks, item.image, item.path,
                                             item.region)
+            latency and latency.add('measurement', clock() - t0)
             draw = edges_to_masks(masks, item.image.shape)
         else:
+            t0 = clock()
             masks = measurer.predict_masks(item.image)
+            t1 = clock()
+            latency and latency.add('network', t1 - t0)
             result = measurer.measure_masks(masks, item.image, item.path,
                                             item.region)
+            latency and latency.add('measurement', clock() - t1)
             draw = masks
     except Exception as e:  # one bad input never stops the batch
         return f'error: {type(e).__name__}: {e}', None
@@ -304,6 +363,55 @@ def stale_frame_rows(table, item):
            for r, i in rows):
         return set()
     return {r['image'] for r, _ in rows}
+
+
+def measure_one(item, names, checked_sources, table, cycles, done,
+                measurer, args, latency):
+    """Measure one input and write its rows (and overlay) at once: nothing
+    of it (image, masks, overlay) is kept after it returns."""
+    clock = time.perf_counter
+    t0 = clock()
+    name = item.name
+    stem = names.get(name)  # every name, so stems stay stable on resume
+    if item.source is not None and item.source not in checked_sources:
+        checked_sources.add(item.source)
+        stale = stale_frame_rows(table, item)
+        if stale:
+            cycles.remove(stale)
+            table.remove(stale)
+            for n in stale:
+                done.pop(n, None)
+    latency.add('output', clock() - t0)
+    if item.sha256 and done.get(name) == item.sha256:
+        return
+    if item.status is not None:
+        row, cyc_rows = status_row(name, item.status), []
+    else:
+        result, draw = measure_item(item, measurer, args.from_annotations,
+                                    latency)
+        if isinstance(result, str):
+            row, cyc_rows = status_row(name, result), []
+        else:
+            row, cyc_rows = result_rows(name, result)
+            if not args.no_overlays:
+                t0 = clock()
+                try:
+                    write_overlay(args.out, stem, item.image, result, draw)
+                except Exception as e:
+                    print(
+                        f'\n{name}: no overlay ({type(e).__name__}: {e})',
+                        file=sys.stderr)
+                latency.add('output', clock() - t0)
+    t0 = clock()
+    row['sha256'] = item.sha256
+    # cycles first: a crash between the two leaves the image unlisted
+    # (or listed with its old hash) in measurements.csv, so it is
+    # measured again (and its cycles replaced) on resume
+    cycles.remove({name}, save=False)
+    cycles.add(cyc_rows)
+    table.put(row)
+    done[name] = item.sha256
+    latency.add('output', clock() - t0)
 
 
 def main(argv=None):
@@ -370,45 +478,26 @@ def main(argv=None):
     names = OutputNames()
     checked_sources = set()
     bar = ProgressBar(total, file=sys.stdout) if total > 1 else None
-    for item in items:
-        name = item.name
-        stem = names.get(name)  # every name, so stems stay stable on resume
-        if item.source is not None and item.source not in checked_sources:
-            checked_sources.add(item.source)
-            stale = stale_frame_rows(table, item)
-            if stale:
-                cycles.remove(stale)
-                table.remove(stale)
-                for n in stale:
-                    done.pop(n, None)
-        if item.sha256 and done.get(name) == item.sha256:
-            bar and bar.update()
-            continue
-        if item.status is not None:
-            row, cyc_rows = status_row(name, item.status), []
-        else:
-            result, draw = measure_item(item, measurer, args.from_annotations)
-            if isinstance(result, str):
-                row, cyc_rows = status_row(name, result), []
-            else:
-                row, cyc_rows = result_rows(name, result)
-                if not args.no_overlays:
-                    try:
-                        write_overlay(args.out, stem, item.image, result, draw)
-                    except Exception as e:
-                        print(
-                            f'\n{name}: no overlay ({type(e).__name__}: '
-                            f'{e})',
-                            file=sys.stderr)
-        row['sha256'] = item.sha256
-        # cycles first: a crash between the two leaves the image unlisted
-        # (or listed with its old hash) in measurements.csv, so it is
-        # measured again (and its cycles replaced) on resume
-        cycles.remove({name}, save=False)
-        cycles.add(cyc_rows)
-        table.put(row)
-        done[name] = item.sha256
+    # one input at a time: nothing of a frame outlives its iteration
+    latency = Latency()
+    clock = time.perf_counter
+    items = iter(items)
+    while True:
+        t0 = clock()
+        item = next(items, None)
+        latency.add('decode', clock() - t0)
+        if item is None:
+            break
+        latency.frames += 1
+        measure_one(item, names, checked_sources, table, cycles, done,
+                    measurer, args, latency)
+        item = None  # the frame goes before the next one is decoded
         bar and bar.update()
+        if args.log_interval > 0 and latency.frames % args.log_interval == 0:
+            print(('\n' if bar else '') + latency.since_mark(), flush=True)
+    if bar:
+        print()
+    print(latency.summary(), flush=True)
     if bar:
         print()
     ok = sum(r['status'] == 'ok' for r in table.rows)

@@ -230,16 +230,16 @@ def _folder_files(path):
         if not osp.isfile(full) or f.upper() == 'DICOMDIR':
             continue
         low = f.lower()
-        if low.endswith(IMAGE_EXT) or low.endswith(DICOM_EXTENSIONS) or (
-                '.' not in f and is_dicom(full)):
+        if low.endswith(IMAGE_EXT + VIDEO_EXT) or low.endswith(
+                DICOM_EXTENSIONS) or ('.' not in f and is_dicom(full)):
             out.append(full)
     return out
 
 
 def iter_path_inputs(path: str) -> Iterator[MeasureInput]:
-    """Inputs of an image, a DICOM file, a video, or a folder of images and
-    DICOM files (sorted by name; DICOM files without an extension are
-    recognised by their marker, DICOMDIR is skipped).
+    """Inputs of an image, a DICOM file, a video, or a folder of images,
+    videos and DICOM files (sorted by name; DICOM files without an extension
+    are recognised by their marker, DICOMDIR is skipped).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
