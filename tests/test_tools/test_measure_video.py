@@ -6,10 +6,8 @@ The network is replaced by a stub (the phantom's annotated masks, resized to
 the frame), so these tests time and trace the streaming machinery, not a
 model.
 """
-import csv
 import gc
 import glob
-import importlib.util
 import os.path as osp
 import re
 import time
@@ -19,24 +17,12 @@ import cv2
 import numpy as np
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from .test_measure_cli import load_tool, read
+
 SIZE = (320, 240)  # (W, H) of the generated videos
 SUMMARY = re.compile(r'^frames: (\d+), decode ([\d.]+) ms, network ([\d.]+) '
                      r'ms, measurement ([\d.]+) ms, output ([\d.]+) ms per '
                      r'frame, ([\d.]+) frames/s$')
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'measure_tool', osp.join(ROOT, 'tools', 'measure.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def read(path):
-    with open(path, newline='') as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope='module')

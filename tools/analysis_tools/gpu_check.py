@@ -402,48 +402,6 @@ def run_meis(table, args, device, s, cuda):
 # 2. network FPS --------------------------------------------------------------
 
 
-class FpsFallback:
-    """``benchmark.py``'s ``build``/``runners``/``interleaved`` (network
-    part), for a ``benchmark.py`` without them."""
-
-    @staticmethod
-    def build(config, checkpoint, device):
-        from mmecho.registry import MODELS
-        from mmecho.utils import load_config
-        model = MODELS.build(load_config(config).model)
-        return model.to(device).eval()
-
-    @staticmethod
-    def runners(model, opts, device):
-        from mmecho.apis import forward_network
-        h, w = opts.shape
-        x = torch.randn(1, 3, h, w, device=device)
-        ctx = (
-            torch.autocast('cuda', dtype=torch.float16)
-            if opts.fp16 else torch.autocast('cpu', enabled=False))
-
-        def net():
-            with torch.no_grad(), ctx:
-                forward_network(model, x)
-
-        return dict(net=net), x, None
-
-    @staticmethod
-    def interleaved(fns, warmup, iters, device):
-        for fn in fns:
-            for _ in range(warmup):
-                fn()
-        times = [[] for _ in fns]
-        for _ in range(iters):
-            for i, fn in enumerate(fns):
-                sync(device)
-                t0 = time.perf_counter()
-                fn()
-                sync(device)
-                times[i].append(time.perf_counter() - t0)
-        return times
-
-
 def run_fps(table, args, device, s, cuda):
     size = s['fps_size']
     setting = (f'batch 1, {size}x{size}, network only, {s["fps_warmup"]} '
@@ -455,10 +413,6 @@ def run_fps(table, args, device, s, cuda):
             from mmecho.utils import register_all_modules
             register_all_modules()
             tool = load_tool('analysis_tools/benchmark')
-            if not all(
-                    hasattr(tool, f)
-                    for f in ('build', 'runners', 'interleaved')):
-                tool = FpsFallback  # an older benchmark.py
             bench['tool'] = tool
             bench['models'] = [
                 tool.build(c, None, device)
