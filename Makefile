@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.mmecho-installed
 DEMO_CFG := configs/meis/rtm_assigner_upanet16_meis-phantom_demo.py
 DEMO_DIR := work_dirs/demo
 
-.PHONY: install test demo demo-camus demo-runet demo-registration lint clean
+.PHONY: install test test-fast demo demo-camus demo-runet demo-registration lint clean
 
 $(STAMP): tools/setup_venv.sh requirements/runtime.txt requirements/tests.txt setup.cfg
 	bash tools/setup_venv.sh
@@ -15,6 +15,10 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest tests -q
+
+# everything but the end-to-end runs marked `slow` (CI runs `make test`)
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -q -m "not slow"
 
 demo: $(STAMP)
 	$(PY) tools/dataset_converters/make_phantom.py meis data/meis_phantom --num 80 --seed 0

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 from mmecho.apis.pseudo_labels import generate_mnms_pseudo_labels
@@ -16,6 +17,9 @@ from mmecho.datasets.io import load_medical_image
 from mmecho.evaluation import MnMsVendorMetric
 from mmecho.evaluation.functional import dice
 from ..conftest import ROOT
+
+# end-to-end: trains models; `make test-fast` leaves these out
+pytestmark = pytest.mark.slow
 
 INFO = 'mnms_dataset_info.csv'
 

@@ -20,6 +20,9 @@ from mmecho.evaluation.pseudo_label_evaluation import (
     evaluate_pseudo_label_roots, write_report)
 from ..conftest import ROOT, small_registration_overrides
 
+# end-to-end: trains models; `make test-fast` leaves these out
+pytestmark = pytest.mark.slow
+
 REG_CFG = 'configs/registration/bspline_dlir_camus-phantom.py'
 
 

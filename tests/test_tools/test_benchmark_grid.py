@@ -9,6 +9,9 @@ import pytest
 
 from ..conftest import ROOT
 
+# end-to-end: trains models; `make test-fast` leaves these out
+pytestmark = pytest.mark.slow
+
 
 def _run(args):
     return subprocess.run(

@@ -6,7 +6,12 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 from ..conftest import ROOT
+
+# end-to-end: trains models; `make test-fast` leaves these out
+pytestmark = pytest.mark.slow
 
 
 def test_three_fold_runet(camus_root, tmp_path):

@@ -4,6 +4,11 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
+# end-to-end: trains models; `make test-fast` leaves these out
+pytestmark = pytest.mark.slow
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
