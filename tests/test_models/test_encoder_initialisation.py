@@ -61,3 +61,33 @@ def test_full_plain_encoder_checkpoint_loads_into_a_shallower_one(tmp_path):
     with pytest.raises(CheckpointMismatchError):
         PlainConvEncoder(
             base_channels=8, out_indices=(0, 1, 2), pretrained=str(wide))
+
+
+@pytest.mark.parametrize('output_stride', [16, 8])
+def test_dilated_efficientnet_pads_inside_the_conv_with_the_same_output(
+        output_stride):
+    """smp pads its dilated stages inside the conv; mmcv's "SAME" padding
+    (a padded copy of the map per call) must give the same output."""
+    import copy
+
+    from mmcv.cnn.bricks.conv2d_adaptive_padding import Conv2dAdaptivePadding
+
+    from mmecho.models.backbones import EfficientNetEncoder
+    torch.manual_seed(0)
+    enc = EfficientNetEncoder(arch='b0', output_stride=output_stride).eval()
+    dilated = [
+        m for m in enc.modules()
+        if isinstance(m, torch.nn.Conv2d) and m.dilation[0] > 1
+        and m.kernel_size[0] > 1
+    ]
+    assert dilated and all(type(m) is torch.nn.Conv2d for m in dilated)
+    ref = copy.deepcopy(enc)
+    for m in ref.modules():
+        if type(m) is torch.nn.Conv2d and m.dilation[0] > 1 and \
+                m.kernel_size[0] > 1:
+            m.__class__ = Conv2dAdaptivePadding
+            m.padding = (0, 0)
+    x = torch.randn(1, 3, 96, 128)
+    with torch.no_grad():
+        for a, b in zip(enc(x), ref(x)):
+            assert torch.allclose(a, b, atol=1e-6)

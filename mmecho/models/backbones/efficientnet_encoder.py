@@ -131,7 +131,8 @@ class EfficientNetEncoder(StagedEncoder):
             Swish computes) by default; mmdet's ``Swish`` is the same
             function as two separate operations (a multiply and a sigmoid,
             each a pass over the feature map): it made this encoder 1.2x
-            slower than smp's on CPU, with the same outputs.
+            slower than smp's on CPU, with the same outputs. Not in place:
+            in training an in-place SiLU makes autograd copy its input.
         static_padding (bool): Pad the stride-2 convs for the variant's
             ImageNet resolution as lukemelas/smp do (True) or for the actual
             input as mmdet does (False).
@@ -155,7 +156,7 @@ class EfficientNetEncoder(StagedEncoder):
                  drop_path_rate: float = 0.2,
                  norm_cfg: dict = dict(
                      type='BN', eps=1e-3, momentum=0.01, requires_grad=True),
-                 act_cfg: dict = dict(type='SiLU'),
+                 act_cfg: dict = dict(type='SiLU', inplace=False),
                  static_padding: bool = True,
                  **kwargs) -> None:
         super().__init__(**kwargs)

@@ -9,8 +9,11 @@ def make_dilated(stage: nn.Module, dilation: int) -> None:
 
     Every ``nn.Conv2d`` with stride 2 gets stride 1; every conv with a kernel
     larger than 1 gets dilation ``dilation`` and the padding that keeps the
-    spatial size (``(k // 2) * dilation``; convs that pad themselves, such as
-    mmcv's ``Conv2dAdaptivePadding``, keep padding 0). Stride-2 max-pooling
+    spatial size (``(k // 2) * dilation``). Convs that pad themselves "SAME"
+    (mmcv's ``Conv2dAdaptivePadding`` and subclasses) pad symmetrically at
+    stride 1 with an odd kernel, so they become plain ``nn.Conv2d`` with that
+    padding inside the conv (as smp does), not a padded copy of the map per
+    call. Stride-2 max-pooling
     becomes the identity. The module is changed in place; its parameters
     (and so any loaded weights) are untouched.
 
@@ -26,8 +29,13 @@ def make_dilated(stage: nn.Module, dilation: int) -> None:
             kh, kw = m.kernel_size
             if kh > 1 or kw > 1:
                 m.dilation = (dilation, dilation)
-                if not isinstance(m, Conv2dAdaptivePadding):
-                    m.padding = ((kh // 2) * dilation, (kw // 2) * dilation)
+                m.padding = ((kh // 2) * dilation, (kw // 2) * dilation)
+                if isinstance(m, Conv2dAdaptivePadding):
+                    if kh % 2 == 0 or kw % 2 == 0:
+                        raise ValueError(
+                            'make_dilated: an even kernel has no symmetric '
+                            f'"SAME" padding ({m.kernel_size})')
+                    m.__class__ = nn.Conv2d
         elif isinstance(m, nn.MaxPool2d):
             stride = m.stride if isinstance(m.stride, int) else m.stride[0]
             if stride == 2:
