@@ -22,8 +22,8 @@ def test_grid_speed_table_without_peer():
                          text=True,
                          timeout=300)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert '| architecture | encoder | params M | train img/s | infer img/s |' \
-        in out.stdout
+    header = '| architecture | encoder | params M | train img/s | infer img/s |'
+    assert header in out.stdout
     rows = [
         line for line in out.stdout.splitlines()
         if line.startswith('| LinkNet | MobileNetV2 |')
