@@ -287,7 +287,7 @@ def test_mnms_configs_are_voxelmorph_defaults(name):
     assert net.type == 'VoxelMorphUNet'
     assert list(net.enc_channels) == ENC and list(net.dec_channels) == DEC
     assert net.integration_steps == 7 and net.int_downsize == 2
-    assert cfg.model.loss_similarity.type == 'MSELoss'
+    assert cfg.model.loss_similarity.type == 'mmdet.MSELoss'
     assert cfg.model.loss_similarity.loss_weight == 1.0
     # lambda 0.01 x Grad's loss_mult = int_downsize
     assert cfg.model.loss_regularization.type == 'DiffusionLoss'
