@@ -27,7 +27,7 @@ def small_registration_overrides(max_iters: int, *extra: str) -> list:
 
 @pytest.fixture(scope='session')
 def meis_root(tmp_path_factory):
-    from mmecho.datasets.phantoms import make_meis_phantom
+    from mmecho.phantoms import make_meis_phantom
     root = tmp_path_factory.mktemp('meis')
     make_meis_phantom(str(root), num=12, seed=3)
     return str(root)
@@ -35,7 +35,7 @@ def meis_root(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def camus_root(tmp_path_factory):
-    from mmecho.datasets.phantoms import make_camus_phantom
+    from mmecho.phantoms import make_camus_phantom
     root = tmp_path_factory.mktemp('camus')
     make_camus_phantom(
         str(root), num=4, seed=1, shape=(128, 96), spacing=(1.2, 1.6))
@@ -44,7 +44,7 @@ def camus_root(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def camus_mhd_root(tmp_path_factory):
-    from mmecho.datasets.phantoms import make_camus_phantom
+    from mmecho.phantoms import make_camus_phantom
     root = tmp_path_factory.mktemp('camus_mhd')
     make_camus_phantom(
         str(root),
@@ -58,7 +58,7 @@ def camus_mhd_root(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def mnms_root(tmp_path_factory):
-    from mmecho.datasets.phantoms import make_mnms_phantom
+    from mmecho.phantoms import make_mnms_phantom
     root = tmp_path_factory.mktemp('mnms')
     make_mnms_phantom(str(root), num=4, seed=2)
     return str(root)
@@ -68,3 +68,10 @@ def mnms_root(tmp_path_factory):
 def _mmecho_scope():
     from mmecho.utils import register_all_modules
     register_all_modules()
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    """Absolute path of the repository root (``ROOT``), e.g. for config
+    paths: ``osp.join(repo_root, 'configs', ...)``."""
+    return ROOT

@@ -39,7 +39,7 @@ the thesis did: DIR holds the published files under their published names
 ``resnet50-0676ba61.pth`` or ``-19c8e357``, ``resnet101-63fe2227.pth`` or
 ``-5d3b4d8f``, ``mobilenet_v2-b0353104.pth``,
 ``efficientnet-b{0,1,3,5,7}-*.pth`` of lukemelas' EfficientNet-PyTorch;
-``mmecho.apis.camus_grid.IMAGENET_FILES``); ``ENC=PATH`` pairs name files
+``mmecho.grid.IMAGENET_FILES``); ``ENC=PATH`` pairs name files
 explicitly. Each cell then gets ``model.backbone.pretrained=PATH`` (loaded
 strictly: a file that does not fit the encoder stops the cell) and its own
 work dir ``{arch}_{encoder}_{aug}_imagenet``. The plain encoder has no
@@ -51,15 +51,17 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 
-from mmecho.apis.camus_grid import (ARCHITECTURES, ENCODERS, NO_IMAGENET,
-                                    PROTOCOLS, check_cell,
-                                    imagenet_cfg_options, leaf_config_path,
-                                    parse_imagenet_source, thesis_values)
-from mmecho.apis.tool_runs import (count_params, data_overrides,
-                                   schedule_overrides, train_and_test,
-                                   write_table)
-from mmecho.utils import atomic_write_text
+from mmecho.grid import (ARCHITECTURES, ENCODERS, NO_IMAGENET, PROTOCOLS,
+                         check_cell, imagenet_cfg_options, leaf_config_path,
+                         parse_imagenet_source, thesis_values)
+from mmecho.utils import atomic_write_text, count_params
+
+# tools/misc/tool_runs.py: the train / test subprocess helpers
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), 'misc'))
+from tool_runs import (data_overrides, ensure_camus_phantom,  # noqa: E402
+                       schedule_overrides, train_and_test, write_table)
 
 AUGS = dict(none='None', thesis='thesis')
 #: protocol -> (column name, metric key, thesis table key or None)
@@ -110,6 +112,12 @@ def parse_args(argv=None):
         'database_split/thesis_*.txt when missing); --protocol thesis '
         'always uses it')
     p.add_argument('--data-root', help='CAMUS root (default: the configs\')')
+    p.add_argument(
+        '--phantom',
+        action='store_true',
+        help='write the CAMUS phantom (seed 0) to --data-root (default '
+        'data/camus_phantom) when no release is there, and use it')
+    p.add_argument('--phantom-num', type=int, default=30)
     p.add_argument('--work-dir', default='work_dirs/camus_grid')
     p.add_argument('--max-iters', type=int, help='--protocol camus')
     p.add_argument('--max-epochs', type=int, help='--protocol thesis')
@@ -260,6 +268,9 @@ def write_tables(args, results):
 
 def main():
     args = parse_args()
+    if args.phantom:
+        args.data_root = args.data_root or 'data/camus_phantom'
+        ensure_camus_phantom(args.data_root, args.phantom_num)
     os.makedirs(args.work_dir, exist_ok=True)
     results = []
     for arch, enc in args.cell_list:

@@ -1,9 +1,14 @@
 # Copyright (c) mmecho contributors. All rights reserved.
-"""K-fold cross-validation of a CAMUS config with the RU-Net paper's table.
+"""K-fold cross-validation of CAMUS configs with the RU-Net paper's table.
 
     python tools/cross_validate.py configs/runet/runet_camus.py --folds 10
     python tools/cross_validate.py configs/runet/unet1_camus.py --folds 3 \
         --data-root data/camus_phantom --max-iters 150 --work-dir WD
+    python tools/cross_validate.py configs/runet/{unet1,shg,runet}_camus.py \
+        --folds 10 --work-dir work_dirs/runet_study     # Table II in one run
+
+Several configs share the folds and write one table; each model trains in
+``WORK_DIR/<config name>/`` (one config: in ``WORK_DIR`` itself).
 
 Folds: the release's ``listSubGroups/subGroup{k}_*.txt`` when present, else
 folds stratified on image quality and EF written to ``WORK_DIR/folds.json``
@@ -25,16 +30,19 @@ import csv
 import json
 import os
 import os.path as osp
+import sys
 
 import numpy as np
 from mmengine import Config
 
-from mmecho.apis.tool_runs import (count_params, data_overrides,
-                                   pick_checkpoint, run_tool,
-                                   schedule_overrides, train_command,
-                                   write_table)
 from mmecho.datasets import fold_subsets, official_subgroups, stratified_folds
-from mmecho.utils import atomic_write_text
+from mmecho.utils import atomic_write_text, count_params
+
+# tools/misc/tool_runs.py: the train / test subprocess helpers
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), 'misc'))
+from tool_runs import (checkpoint_test_command, data_overrides,  # noqa: E402
+                       ensure_camus_phantom, pick_checkpoint, run_tool,
+                       schedule_overrides, train_command, write_table)
 
 
 def parse_args():
@@ -42,9 +50,20 @@ def parse_args():
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split('\n\n', 1)[1])
-    p.add_argument('config')
+    p.add_argument(
+        'configs',
+        nargs='+',
+        metavar='CONFIG',
+        help='one or more models; several share the folds and one table '
+        '(each in WORK_DIR/<config name>)')
     p.add_argument('--folds', type=int, default=10)
     p.add_argument('--data-root', help='CAMUS root (default: the config\'s)')
+    p.add_argument(
+        '--phantom',
+        action='store_true',
+        help='write the CAMUS phantom (seed 0) to --data-root (default '
+        'data/camus_phantom) when no release is there, and use it')
+    p.add_argument('--phantom-num', type=int, default=30)
     p.add_argument('--patients-dir', default='database_nifti')
     p.add_argument('--work-dir')
     p.add_argument(
@@ -58,9 +77,11 @@ def parse_args():
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--cfg-options', nargs='+', default=[])
     args = p.parse_args()
-    name = osp.splitext(osp.basename(args.config))[0]
-    args.work_dir = args.work_dir or osp.join('work_dirs', 'cv', name)
-    args.name = name
+    names = [osp.splitext(osp.basename(c))[0] for c in args.configs]
+    if len(set(names)) != len(names):
+        p.error(f'two configs share a file name: {names}')
+    default = names[0] if len(names) == 1 else 'study'
+    args.work_dir = args.work_dir or osp.join('work_dirs', 'cv', default)
     return args
 
 
@@ -102,8 +123,8 @@ def num_outputs(cfg) -> int:
     return 1
 
 
-def run_fold(args, k, splits, n_out):
-    fold_dir = osp.join(args.work_dir, f'fold{k + 1}')
+def run_fold(args, config, model_dir, k, splits, n_out):
+    fold_dir = osp.join(model_dir, f'fold{k + 1}')
     result_path = osp.join(fold_dir, 'result.json')
     if osp.isfile(result_path):
         print(f'[fold {k + 1}] done before, skipped')
@@ -117,18 +138,18 @@ def run_fold(args, k, splits, n_out):
         [f'randomness.seed={args.seed}'] + list(args.cfg_options))
     log = osp.join(fold_dir, 'cv.log')
     print(f'[fold {k + 1}] training ...', flush=True)
-    run_tool(train_command(args.config, fold_dir, opts), log)
+    run_tool(train_command(config, fold_dir, opts), log)
     ckpt = pick_checkpoint(fold_dir)
     outputs = {}
     for o in range(1, n_out + 1):
         metrics_dir = osp.join(fold_dir, f'test_o{o}')
         extra = [f'model.test_cfg.output={o}'] if n_out > 1 else []
         print(f'[fold {k + 1}] testing output o{o} ...', flush=True)
-        run_tool([
-            'tools/test.py', args.config, ckpt, '--work-dir',
-            osp.join(fold_dir, f'test_run_o{o}'), '--cfg-options',
-            f'test_evaluator.output_dir={metrics_dir}'
-        ] + opts + extra, log)
+        run_tool(
+            checkpoint_test_command(
+                config, ckpt, osp.join(fold_dir, f'test_run_o{o}'),
+                [f'test_evaluator.output_dir={metrics_dir}'] + opts + extra),
+            log)
         outputs[f'o{o}'] = metrics_dir
     result = dict(fold=k + 1, checkpoint=ckpt, outputs=outputs)
     atomic_write_text(result_path, json.dumps(result, indent=1))
@@ -153,20 +174,17 @@ def summarise(rows):
     return out
 
 
-def main():
-    args = parse_args()
-    cfg = Config.fromfile(args.config)
-    data_root = args.data_root or cfg.test_dataloader.dataset.data_root
-    os.makedirs(args.work_dir, exist_ok=True)
-    splits, source = fold_splits(args, data_root)
-    print(f'{args.folds} folds from {source}')
+def model_rows(args, config, model_dir, splits):
+    """Train and test ``config`` on every fold (in ``model_dir``) and return
+    its table rows, one per output (o1, o2... for cascades)."""
+    cfg = Config.fromfile(config)
     n_out = num_outputs(cfg)
-    results = [run_fold(args, k, s, n_out) for k, s in enumerate(splits)]
-    params = count_params(args.config)
-    header = [
-        'Model', 'Prms (M)', 'LV-endo MAD', 'LV-endo HD', 'LV-epi MAD',
-        'LV-epi HD', 'geo #', 'geo %', 'ana #', 'ana %', 'images'
+    results = [
+        run_fold(args, config, model_dir, k, s, n_out)
+        for k, s in enumerate(splits)
     ]
+    params = count_params(config)
+    name = osp.splitext(osp.basename(config))[0]
     table = []
     for o in range(1, n_out + 1):
         rows = []
@@ -175,7 +193,7 @@ def main():
             with open(path) as f:
                 rows += list(csv.DictReader(f))
         s = summarise(rows)
-        label = args.name + (f' - o{o}' if n_out > 1 else '')
+        label = name + (f' - o{o}' if n_out > 1 else '')
         table.append([
             label, f'{params:.2f}', *[
                 f'{s[k][0]:.2f} +- {s[k][1]:.2f}'
@@ -185,6 +203,31 @@ def main():
             str(s['ana']), f'{s["ana_pct"]:.1f}',
             str(s['n'])
         ])
+    return table
+
+
+def main():
+    args = parse_args()
+    if args.phantom:
+        args.data_root = args.data_root or 'data/camus_phantom'
+        ensure_camus_phantom(args.data_root, args.phantom_num)
+    cfg = Config.fromfile(args.configs[0])
+    data_root = args.data_root or cfg.test_dataloader.dataset.data_root
+    os.makedirs(args.work_dir, exist_ok=True)
+    splits, source = fold_splits(args, data_root)
+    print(f'{args.folds} folds from {source}')
+    header = [
+        'Model', 'Prms (M)', 'LV-endo MAD', 'LV-endo HD', 'LV-epi MAD',
+        'LV-epi HD', 'geo #', 'geo %', 'ana #', 'ana %', 'images'
+    ]
+    table = []
+    for config in args.configs:
+        name = osp.splitext(osp.basename(config))[0]
+        model_dir = args.work_dir if len(args.configs) == 1 else \
+            osp.join(args.work_dir, name)
+        if len(args.configs) > 1:
+            print(f'== {name}', flush=True)
+        table += model_rows(args, config, model_dir, splits)
     print(write_table(header, table, osp.join(args.work_dir, 'cv_table')))
 
 

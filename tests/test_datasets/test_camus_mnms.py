@@ -41,7 +41,7 @@ def test_both_camus_releases_give_the_same_frames(camus_root, camus_mhd_root):
 
 
 def test_uncompressed_nii_and_splits(tmp_path):
-    from mmecho.datasets.phantoms import make_camus_phantom
+    from mmecho.phantoms import make_camus_phantom
     make_camus_phantom(
         str(tmp_path), num=3, seed=4, shape=(64, 48), compress=False)
     ds = camus(

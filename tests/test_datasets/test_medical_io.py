@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
+from mmecho.datasets.camus.info import read_camus_info
 from mmecho.datasets.io import (DatasetFormatError, load_medical_image,
-                                read_camus_info, read_image_shape,
-                                save_medical_image)
+                                read_image_shape, save_medical_image)
 
 sitk = pytest.importorskip('SimpleITK')
 

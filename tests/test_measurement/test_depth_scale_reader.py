@@ -1,6 +1,6 @@
 """The M-mode depth-scale reader on screens drawn here with numpy only.
 
-The phantom renderer (``mmecho.datasets.phantoms.mmode_screen``) draws its
+The phantom renderer (``mmecho.phantoms.mmode_screen``) draws its
 numerals with OpenCV's Hershey fonts, and the reader was tuned on it. These
 screens are built independently: speckle streaked along time, dashes drawn
 with sub-pixel-correct (area-coverage) rows at non-integer pixels per cm,

@@ -26,3 +26,9 @@ def test_measurement_imports_without_the_training_stack():
 def test_package_import_is_light_and_errors_are_a_leaf():
     assert _loaded_after('mmecho') == set()
     assert _loaded_after('mmecho.errors') == set()
+
+
+def test_phantoms_import_without_the_training_stack():
+    """The renderers are numpy/OpenCV; the dataset file formats they write
+    are imported only when a phantom is written."""
+    assert _loaded_after('mmecho.phantoms') == set()

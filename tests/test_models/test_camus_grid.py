@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmengine import Config
 
-from mmecho.apis.camus_grid import ARCHITECTURES, ENCODERS, leaf_config_path
+from mmecho.grid import ARCHITECTURES, ENCODERS, leaf_config_path
 from mmecho.registry import MODELS
 from mmecho.utils import register_all_modules
 from ..conftest import ROOT

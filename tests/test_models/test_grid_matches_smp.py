@@ -41,7 +41,7 @@ def _cases():
 
 @pytest.mark.parametrize('cell', list(_cases()))
 def test_cell_has_smp_parameter_count(cell):
-    from mmecho.apis.camus_grid import leaf_config_path
+    from mmecho.grid import leaf_config_path
     arch, enc = cell.split(':')
     n = _tool().count_trainable(leaf_config_path(arch, enc))
     assert n == pytest.approx(SMP[cell], rel=0.01), \

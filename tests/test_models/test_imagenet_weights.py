@@ -37,10 +37,10 @@ import pytest
 import torch
 from mmengine import Config
 
-from mmecho.apis.camus_grid import (IMAGENET_FILES, imagenet_cfg_options,
-                                    imagenet_weights, leaf_config_path,
-                                    parse_imagenet_source)
 from mmecho.engine.checkpoint import CheckpointMismatchError
+from mmecho.grid import (IMAGENET_FILES, imagenet_cfg_options,
+                         imagenet_weights, leaf_config_path,
+                         parse_imagenet_source)
 from mmecho.models.backbones import (EfficientNetEncoder, MobileNetV2Encoder,
                                      PlainConvEncoder, ResNetEncoder)
 from mmecho.models.backbones.imagenet_weights import detect_layout

@@ -182,7 +182,7 @@ def test_local_weights_load_into_body(enc, tmp_path):
 
 @pytest.mark.parametrize('arch,enc', list(SMP_CELLS))
 def test_cell_parameters_match_smp(arch, enc):
-    from mmecho.apis.camus_grid import leaf_config_path
-    from mmecho.apis.tool_runs import count_params
+    from mmecho.grid import leaf_config_path
+    from mmecho.utils import count_params
     n = count_params(f'{ROOT}/{leaf_config_path(arch, enc)}') * 1e6
     assert n == pytest.approx(SMP_CELLS[(arch, enc)], rel=0.01)

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 from mmengine import Config
 
-from mmecho.apis.camus_grid import leaf_config_path
+from mmecho.grid import leaf_config_path
 from mmecho.registry import MODELS
 from mmecho.utils import register_all_modules
 from ..conftest import ROOT

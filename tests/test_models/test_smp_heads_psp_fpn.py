@@ -11,10 +11,9 @@ import torch
 import torch.nn as nn
 from mmengine import Config
 
-from mmecho.apis.camus_grid import leaf_config_path
-from mmecho.apis.tool_runs import count_params
+from mmecho.grid import leaf_config_path
 from mmecho.registry import MODELS
-from mmecho.utils import register_all_modules
+from mmecho.utils import count_params, register_all_modules
 from ..conftest import ROOT
 
 SMP_LIVE_PARAMS = {

@@ -17,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine import Config
 
-from mmecho.apis.camus_grid import leaf_config_path
+from mmecho.grid import leaf_config_path
 from mmecho.registry import MODELS
 from mmecho.utils import register_all_modules
 from ..conftest import ROOT

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from mmengine import Config
 
-from mmecho.apis.camus_grid import ARCHITECTURES, leaf_config_path
+from mmecho.grid import ARCHITECTURES, leaf_config_path
 from mmecho.models.losses import DiceBCELoss
 from mmecho.registry import MODELS
 from mmecho.utils import register_all_modules

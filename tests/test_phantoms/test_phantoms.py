@@ -6,9 +6,10 @@ import os.path as osp
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from mmecho.datasets.io import load_medical_image, read_camus_info
-from mmecho.datasets.phantoms import make_meis_phantom
+from mmecho.datasets.camus.info import read_camus_info
+from mmecho.datasets.io import load_medical_image
 from mmecho.measurement import biplane_ef
+from mmecho.phantoms import make_meis_phantom
 
 
 def test_meis_deterministic_for_a_seed(tmp_path):

@@ -202,10 +202,11 @@ def test_camus_pseudo_labels_keep_manual_ed_es(camus_root, tmp_path, mode):
     """The first and last propagated frames of a CAMUS pseudo-label file
     equal the manual ED and ES labels exactly, after closing, whatever the
     field."""
-    from mmecho.apis.pseudo_labels import (PSEUDO_NAME,
-                                           generate_camus_pseudo_labels)
     from mmecho.datasets.camus import CAMUSFiles, resolve_patients
     from mmecho.datasets.io import load_medical_image
+    from mmecho.registration.pseudo_labels import (PSEUDO_NAME, CAMUSAdapter,
+                                                   Propagation,
+                                                   generate_pseudo_labels)
 
     def shift(fixed, moving):  # 2.5 px down, -1.5 px right, everywhere
         d = torch.zeros(fixed.shape[0], 2, *fixed.shape[2:])
@@ -214,15 +215,11 @@ def test_camus_pseudo_labels_keep_manual_ed_es(camus_root, tmp_path, mode):
 
     out = str(tmp_path / mode)
     pid = resolve_patients(camus_root, 'database_nifti', None)[0]
-    generate_camus_pseudo_labels(
+    generate_pseudo_labels(
+        CAMUSAdapter(camus_root, split=[pid], views=('2CH', )),
         shift,
-        camus_root,
-        mode=mode,
-        out_root=out,
-        split=[pid],
-        views=('2CH', ),
-        size=(48, 40),
-        closing_kernel=5,
+        out,
+        propagation=Propagation(mode=mode, size=(48, 40), closing_kernel=5),
         progress=False)
     files = CAMUSFiles(camus_root, 'database_nifti', pid, '2CH')
     seq = files.ed_to_es()

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from mmecho.apis.pseudo_labels import generate_mnms_pseudo_labels
 from mmecho.datasets import (MnMsDataset, MnMsFramePairDataset, MnMsReader,
                              frames_ed_to_es, to_uint8)
 from mmecho.datasets.io import load_medical_image
 from mmecho.evaluation import MnMsVendorMetric
 from mmecho.evaluation.functional import dice
+from mmecho.registration.pseudo_labels import (MnMsAdapter, Propagation,
+                                               generate_pseudo_labels)
 from ..conftest import ROOT
 
 # end-to-end: trains models; `make test-fast` leaves these out
@@ -71,13 +72,11 @@ def test_propagation_writes_4d_labels_and_reports_es_dice(mnms_root, tmp_path):
     def identity(fixed, moving):
         return torch.zeros(fixed.shape[0], 2, *fixed.shape[2:])
 
-    res = generate_mnms_pseudo_labels(
+    res = generate_pseudo_labels(
+        MnMsAdapter(mnms_root, INFO, splits=('Training/Labeled', )),
         identity,
-        mnms_root,
-        INFO,
-        mode='forward',
-        out_root=str(tmp_path),
-        splits=('Training/Labeled', ),
+        str(tmp_path),
+        propagation=Propagation(mode='forward'),
         progress=False)
     codes = reader.subjects(('Training/Labeled', ))
     assert res['written'] == len(codes)

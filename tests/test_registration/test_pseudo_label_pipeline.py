@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from mmecho.apis.nnunet_export import export_camus_to_nnunet
-from mmecho.apis.pseudo_labels import (generate_camus_pseudo_labels,
-                                       load_registration_model,
-                                       model_fields_fn)
 from mmecho.datasets import CAMUSFramePairDataset, CAMUSSequenceDataset
+from mmecho.datasets.camus.nnunet_export import export_camus_to_nnunet
 from mmecho.datasets.io import load_medical_image
 from mmecho.evaluation.pseudo_label_evaluation import (
     evaluate_pseudo_label_roots, write_report)
+from mmecho.registration.pseudo_labels import (CAMUSAdapter, Propagation,
+                                               generate_pseudo_labels,
+                                               load_registration_model,
+                                               model_fields_fn)
 from ..conftest import ROOT, small_registration_overrides
 
 # end-to-end: trains models; `make test-fast` leaves these out
@@ -71,12 +72,11 @@ def test_generate_resume_and_evaluate(camus_root, reg_checkpoint, tmp_path):
     roots = {}
     for mode in ('forward', 'backward', 'bidirectional'):
         out = str(tmp_path / mode)
-        res = generate_camus_pseudo_labels(
+        res = generate_pseudo_labels(
+            CAMUSAdapter(camus_root),
             fn,
-            camus_root,
-            mode=mode,
-            out_root=out,
-            size=(64, 64),
+            out,
+            propagation=Propagation(mode=mode, size=(64, 64)),
             progress=False)
         assert res['written'] == 8 and res['skipped'] == 0
         roots[mode] = out
@@ -93,12 +93,11 @@ def test_generate_resume_and_evaluate(camus_root, reg_checkpoint, tmp_path):
     assert lab.shape == seq.shape and lab.dtype == np.uint8
     assert np.array_equal(lab[0], ed)  # forward starts from the manual ED
     # re-running resumes: nothing is rewritten
-    again = generate_camus_pseudo_labels(
+    again = generate_pseudo_labels(
+        CAMUSAdapter(camus_root),
         fn,
-        camus_root,
-        mode='forward',
-        out_root=roots['forward'],
-        size=(64, 64),
+        roots['forward'],
+        propagation=Propagation(mode='forward', size=(64, 64)),
         progress=False)
     assert again['written'] == 0 and again['skipped'] == 8
     manifest = json.load(
@@ -106,12 +105,11 @@ def test_generate_resume_and_evaluate(camus_root, reg_checkpoint, tmp_path):
     assert manifest['mode'] == 'forward' and len(manifest['files']) == 8
     # a different mode into the same root is refused, not mixed
     with pytest.raises(ValueError, match='--overwrite'):
-        generate_camus_pseudo_labels(
+        generate_pseudo_labels(
+            CAMUSAdapter(camus_root),
             fn,
-            camus_root,
-            mode='backward',
-            out_root=roots['forward'],
-            size=(64, 64),
+            roots['forward'],
+            propagation=Propagation(mode='backward', size=(64, 64)),
             progress=False)
     rows = evaluate_pseudo_label_roots(camus_root, roots)
     methods = {r['method'] for r in rows}

@@ -10,13 +10,14 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmecho.apis.pseudo_labels import (generate_camus_pseudo_labels,
-                                       load_registration_model,
-                                       model_identity)
 from mmecho.engine.checkpoint import (CheckpointMismatchError,
                                       UntrustedCheckpointError,
                                       check_state_dict_fits,
                                       load_local_checkpoint)
+from mmecho.registration.pseudo_labels import (CAMUSAdapter, Propagation,
+                                               generate_pseudo_labels,
+                                               load_registration_model,
+                                               model_identity)
 from mmecho.registry import MODELS
 from ..conftest import ROOT
 
@@ -207,26 +208,27 @@ def test_resumed_pseudo_labels_never_mix_models(camus_root, tmp_path):
 
     out = str(tmp_path / 'pseudo')
     common = dict(
-        out_root=out,
-        mode='forward',
-        views=('2CH', ),
-        size=(32, 32),
+        propagation=Propagation(mode='forward', size=(32, 32)),
         progress=False)
     pids = sorted(os.listdir(osp.join(camus_root, 'database_nifti')))
-    first = generate_camus_pseudo_labels(
-        zero, camus_root, split=pids[:1], model_info=id_a, **common)
+
+    def patients(split):
+        return CAMUSAdapter(camus_root, split=split, views=('2CH', ))
+
+    first = generate_pseudo_labels(
+        patients(pids[:1]), zero, out, model_info=id_a, **common)
     assert first['written'] == 1
     with pytest.raises(ValueError, match='another model'):
-        generate_camus_pseudo_labels(
-            zero, camus_root, split=pids, model_info=id_b, **common)
+        generate_pseudo_labels(
+            patients(pids), zero, out, model_info=id_b, **common)
     # the same model resumes; --overwrite regenerates with the new one
-    again = generate_camus_pseudo_labels(
-        zero, camus_root, split=pids[:2], model_info=id_a, **common)
+    again = generate_pseudo_labels(
+        patients(pids[:2]), zero, out, model_info=id_a, **common)
     assert (again['written'], again['skipped']) == (1, 1)
-    generate_camus_pseudo_labels(
+    generate_pseudo_labels(
+        patients(pids[:2]),
         zero,
-        camus_root,
-        split=pids[:2],
+        out,
         model_info=id_b,
         overwrite=True,
         **common)

@@ -9,8 +9,8 @@ from mmengine.config import Config
 
 from mmecho.datasets import MEISDataset
 from mmecho.datasets.io import DatasetFormatError
-from mmecho.datasets.phantoms import make_meis_phantom
 from mmecho.evaluation import EchoCocoMetric
+from mmecho.phantoms import make_meis_phantom
 from mmecho.utils import apply_data_root, load_config
 from ..conftest import ROOT
 

@@ -214,19 +214,19 @@ def _camus_sequence_empty(root):
 
 
 def _camus_frame_pairs_empty_split(root):
-    from mmecho.datasets.frame_pair_dataset import CAMUSFramePairDataset
+    from mmecho.datasets.camus import CAMUSFramePairDataset
     open(osp.join(root, 'database_split', 'empty.txt'), 'w').close()
     return CAMUSFramePairDataset(
         data_root=root, split='database_split/empty.txt', size=(32, 32))
 
 
 def _camus_frame_pairs_no_views(root):
-    from mmecho.datasets.frame_pair_dataset import CAMUSFramePairDataset
+    from mmecho.datasets.camus import CAMUSFramePairDataset
     return CAMUSFramePairDataset(data_root=root, views=(), size=(32, 32))
 
 
 def _camus_frame_pairs_all_excluded(root):
-    from mmecho.datasets.frame_pair_dataset import CAMUSFramePairDataset
+    from mmecho.datasets.camus import CAMUSFramePairDataset
     return CAMUSFramePairDataset(
         data_root=root,
         split=['patient0001'],
@@ -245,7 +245,7 @@ def _mnms_split(root):
 
 
 def _mnms_frame_pairs_vendor(root):
-    from mmecho.datasets.mnms_frame_pairs import MnMsFramePairDataset
+    from mmecho.datasets.mnms import MnMsFramePairDataset
     return MnMsFramePairDataset(
         data_root=root, info_file=INFO, vendors=['Z'], size=(32, 32))
 

@@ -27,7 +27,7 @@ THIN = [[100.0, 400.0, 100.5, 450.0, 100.2, 500.0]]  # 0.5 px wide
 
 @pytest.fixture(scope='module')
 def phantom(tmp_path_factory):
-    from mmecho.datasets.phantoms import make_meis_phantom
+    from mmecho.phantoms import make_meis_phantom
     root = tmp_path_factory.mktemp('meis_hostile')
     make_meis_phantom(str(root), num=4, seed=0)
     return root

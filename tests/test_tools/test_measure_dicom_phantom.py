@@ -16,7 +16,7 @@ INDICATORS = ('IVSd', 'LVIDd', 'LVPWd', 'IVSs', 'LVIDs', 'LVPWs', 'AoR', 'LA')
 
 @pytest.fixture(scope='module')
 def dcm_root(tmp_path_factory):
-    from mmecho.datasets.phantoms import make_phantom
+    from mmecho.phantoms import make_phantom
     root = str(tmp_path_factory.mktemp('meis_dcm'))
     make_phantom('meis', root, num=6, seed=3, image_format='dcm')
     return root

@@ -2,7 +2,7 @@
 """How often the depth-scale reader calibrates a capture, and how well.
 
 Renders ``--num`` M-mode screen captures with random vendor-like styles
-(``mmecho.datasets.phantoms.mmode_screen``: panel size and place, depth,
+(``mmecho.phantoms.mmode_screen``: panel size and place, depth,
 tick grey/length/thickness, numerals every 1 or 2 cm in five fonts, half-cm
 dots or dashes, an occluded tick, ECG, cursor line, text, JPEG quality
 60-95), reads each with ``read_depth_scale_marks`` and prints:
@@ -42,8 +42,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmecho.datasets.phantoms.meis_phantom import render_meis_image
     from mmecho.measurement import read_depth_scale_marks
+    from mmecho.phantoms.meis_phantom import render_meis_image
     errors, refused, by_style, wrong = [], collections.Counter(), \
         collections.defaultdict(list), []
     t0 = time.time()

@@ -7,7 +7,7 @@ the same networks built by segmentation_models_pytorch (smp) 0.6.0.
         [--batch 8] [--size 256] [--rounds 5] [--iters 2] [--warmup 1]
         [--device cpu] [--threads N] [--peer {auto,smp,none}]
 
-Each cell (``ARCH:ENC``, keys of ``mmecho.apis.camus_grid``) is built from
+Each cell (``ARCH:ENC``, keys of ``mmecho.grid``) is built from
 its leaf config (``MODELS.build(cfg.model)``, ``init_weights()``) and, as the
 peer, by ``smp.create_model(ARCH, ENCODER, encoder_weights=None, classes=4,
 in_channels=3)`` (r18/r34/r50/r101 -> resnet18/34/50/101, mbv2 ->
@@ -150,7 +150,7 @@ def build_mmecho(arch, enc, device):
     from mmengine import Config
     from mmengine.logging import MMLogger
 
-    from mmecho.apis.camus_grid import leaf_config_path
+    from mmecho.grid import leaf_config_path
     from mmecho.registry import MODELS
     cfg = Config.fromfile(
         leaf_config_path(arch, enc, root=osp.join(ROOT, 'configs')))
@@ -257,7 +257,7 @@ def fmt_row(cells):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmecho.apis.camus_grid import ARCHITECTURES, ENCODERS, check_cell
+    from mmecho.grid import ARCHITECTURES, ENCODERS, check_cell
     from mmecho.utils import register_all_modules
     cells = []
     for cell in args.cells:

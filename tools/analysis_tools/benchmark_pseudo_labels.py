@@ -23,13 +23,14 @@ import time
 import numpy as np
 import torch
 
-from mmecho.apis.pseudo_labels import load_registration_model, model_fields_fn
 from mmecho.registration import propagate_labels
+from mmecho.registration.pseudo_labels import (load_registration_model,
+                                               model_fields_fn)
 
 
 def phantom_sequence(frames: int, size, seed: int = 0):
-    from mmecho.datasets.phantoms.camus_phantom import (_patient_params,
-                                                        render_camus_view)
+    from mmecho.phantoms.camus_phantom import (_patient_params,
+                                               render_camus_view)
     rng = np.random.default_rng(seed)
     p = _patient_params(rng)
     p['nb_frame'] = frames

@@ -346,7 +346,7 @@ def run_meis(table, args, device, s, cuda):
 
     def prepare():
         if 'train_tool' not in state:
-            from mmecho.datasets.phantoms import make_meis_phantom
+            from mmecho.phantoms import make_meis_phantom
             if osp.isdir(phantom):
                 shutil.rmtree(phantom)
             make_meis_phantom(phantom, num=s['phantom'], seed=0)
@@ -547,9 +547,9 @@ def sequence(frames, size):
 
 
 def run_reg(table, args, device, s, cuda):
-    from mmecho.apis.pseudo_labels import (load_registration_model,
-                                           model_fields_fn)
     from mmecho.registration import propagate_labels
+    from mmecho.registration.pseudo_labels import (load_registration_model,
+                                                   model_fields_fn)
     n, T = s['reg_size'], s['reg_frames']
     reduced = s is SETTINGS['reduced']
     for name, config, mode in REG_MODELS:

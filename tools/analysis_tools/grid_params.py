@@ -25,8 +25,7 @@ def count_trainable(config: str) -> int:
 
 
 def main(argv=None):
-    from mmecho.apis.camus_grid import (ARCHITECTURES, ENCODERS,
-                                        leaf_config_path)
+    from mmecho.grid import ARCHITECTURES, ENCODERS, leaf_config_path
     from mmecho.utils import atomic_write_text
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', help='also write the Markdown table here')

@@ -10,7 +10,8 @@ OUT is nnU-Net's ``nnUNet_raw`` folder; then ``nnUNetv2_plan_and_preprocess
 """
 import argparse
 
-from mmecho.apis.nnunet_export import LABEL_SOURCES, export_camus_to_nnunet
+from mmecho.datasets.camus.nnunet_export import (LABEL_SOURCES,
+                                                 export_camus_to_nnunet)
 
 
 def main(argv=None):

@@ -8,7 +8,7 @@
 import argparse
 import time
 
-from mmecho.datasets.phantoms import make_phantom
+from mmecho.phantoms import make_phantom
 
 
 def main():

@@ -11,8 +11,8 @@ import os
 import os.path as osp
 import sys
 
-from mmecho.apis.camus_grid import (ARCHITECTURES, ENCODERS, PROTOCOLS,
-                                    leaf_config_path, leaf_config_text)
+from mmecho.grid import (ARCHITECTURES, ENCODERS, PROTOCOLS, leaf_config_path,
+                         leaf_config_text)
 from mmecho.utils import atomic_write_text
 
 

@@ -4,7 +4,7 @@ binary, on frame index 2 of every apical two-chamber half sequence."""
 from typing import Sequence
 
 from mmecho.registry import DATASETS
-from .camus import CAMUSDataset
+from .dataset import CAMUSDataset
 
 THESIS_LV_CLASSES = ('background', 'LV')
 THESIS_LV_PALETTE = [[0, 0, 0], [255, 0, 0]]

@@ -6,7 +6,7 @@ import random
 from typing import Dict, List, Sequence
 
 from mmecho.utils import atomic_write_text
-from .camus import resolve_patients
+from .files import resolve_patients
 
 SUBSETS = ('training', 'validation', 'testing')
 

@@ -13,7 +13,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from .camus import CAMUSFiles, resolve_patients
+from .files import CAMUSFiles, resolve_patients
 
 SUBSETS = ('training', 'validation', 'testing')
 

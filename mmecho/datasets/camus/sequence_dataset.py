@@ -9,9 +9,9 @@ from mmengine.dataset import BaseDataset
 from mmengine.structures import BaseDataElement
 
 from mmecho.registry import DATASETS
-from .camus import (CAMUS_CLASSES, CAMUS_PALETTE, CAMUS_VIEWS, CAMUSFiles,
+from ..drop_report import check_not_empty
+from .files import (CAMUS_CLASSES, CAMUS_PALETTE, CAMUS_VIEWS, CAMUSFiles,
                     resolve_patients)
-from .drop_report import check_not_empty
 
 SPARSE = 'sparse'
 

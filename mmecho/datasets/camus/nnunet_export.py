@@ -28,10 +28,9 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
-from mmecho.datasets.camus import (CAMUS_CLASSES, CAMUS_VIEWS, CAMUSFiles,
-                                   resolve_patients)
-from mmecho.datasets.io import save_medical_image
 from mmecho.utils import atomic_write_text
+from ..io import save_medical_image
+from .files import CAMUS_CLASSES, CAMUS_VIEWS, CAMUSFiles, resolve_patients
 
 LABEL_SOURCES = ('sparse', 'pseudo', 'gt')
 NNUNET_LABELS = dict(background=0, LV=1, MYO=2, LA=3)

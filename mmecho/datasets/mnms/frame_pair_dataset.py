@@ -12,25 +12,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from mmecho.registry import DATASETS
-from .frame_pair_dataset import FramePairDataset
-from .io import load_medical_image
-from .mnms import MnMsReader
-
-
-def frames_ed_to_es(ed: int, es: int, num_frames: int) -> List[int]:
-    """Frame indices from ED to ES inclusive, wrapping around the cycle."""
-    if es >= ed:
-        return list(range(ed, es + 1))
-    return list(range(ed, num_frames)) + list(range(0, es + 1))
-
-
-def to_uint8(volume: np.ndarray) -> np.ndarray:
-    """Percentile (1, 99) scaling of an MRI volume to uint8."""
-    v = volume.astype(np.float32)
-    lo, hi = np.percentile(v, (1, 99))
-    if hi <= lo:
-        hi = lo + 1.0
-    return (np.clip((v - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+from ..frame_pair_dataset import FramePairDataset
+from ..io import load_medical_image
+from .reader import MnMsReader, frames_ed_to_es, to_uint8
 
 
 @DATASETS.register_module()

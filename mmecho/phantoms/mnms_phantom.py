@@ -25,7 +25,6 @@ import numpy as np
 from scipy import ndimage
 
 from mmecho.utils import atomic_write
-from ..io import save_medical_image
 
 INFO_FILE = 'mnms_dataset_info.csv'
 VENDORS = {
@@ -127,6 +126,8 @@ def render_mnms_subject(rng,
 def make_mnms_phantom(out_dir: str, num: int = 8, seed: int = 0) -> Dict:
     """Write an M&Ms-format phantom with ``num`` subjects per split
     (Training/Labeled holds vendors A and B only, as in the challenge)."""
+    # imported here so that importing the renderers does not load mmseg
+    from mmecho.datasets.io import save_medical_image
     rng = np.random.default_rng(seed)
     rows = []
     k = 0

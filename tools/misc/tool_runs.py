@@ -1,7 +1,14 @@
 # Copyright (c) mmecho contributors. All rights reserved.
 """Helpers for tools that drive ``tools/train.py`` / ``tools/test.py`` cell
 by cell or fold by fold (``tools/benchmark_grid.py``,
-``tools/cross_validate.py``)."""
+``tools/cross_validate.py``, ``tools/mnms_benchmark.py``).
+
+The scripts are found beside this file's folder (``tools/``), so the
+helpers work from any working directory; they run in the caller's working
+directory, so relative paths (configs, data, work dirs) mean what they mean
+to the calling tool. A tool imports this module after putting
+``tools/misc`` on ``sys.path``.
+"""
 import csv
 import glob
 import io
@@ -11,7 +18,10 @@ import sys
 from typing import Dict, List, Optional
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: ``tools/train.py`` and ``tools/test.py``, located from this file
+TOOLS_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TRAIN_SCRIPT = osp.join(TOOLS_DIR, 'train.py')
+TEST_SCRIPT = osp.join(TOOLS_DIR, 'test.py')
 
 
 def data_overrides(data_root: Optional[str] = None,
@@ -53,13 +63,14 @@ def schedule_overrides(max_iters: Optional[int] = None,
 
 
 def run_tool(args: List[str], log_path: str) -> None:
-    """Run ``python tools/...`` from the repository root, appending its
-    output to ``log_path``; raise with the log's path when it fails."""
+    """Run ``python SCRIPT ARGS...`` (``args[0]``: a script path, e.g. of
+    :func:`train_command`), appending its output to ``log_path``; raise
+    with the log's path when it fails."""
     cmd = [sys.executable] + list(args)
     with open(log_path, 'a') as log:
         log.write('$ ' + ' '.join(cmd) + '\n')
         log.flush()
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=log)
+        proc = subprocess.run(cmd, stdout=log, stderr=log)
     if proc.returncode != 0:
         raise RuntimeError(f'{" ".join(args[:2])} failed (exit '
                            f'{proc.returncode}); see {log_path}')
@@ -68,10 +79,20 @@ def run_tool(args: List[str], log_path: str) -> None:
 def train_command(config: str, work_dir: str, opts: List[str]) -> List[str]:
     """``tools/train.py`` arguments, resuming when ``work_dir`` holds a
     checkpoint of an interrupted run."""
-    cmd = ['tools/train.py', config, '--work-dir', work_dir]
+    cmd = [TRAIN_SCRIPT, config, '--work-dir', work_dir]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         cmd.append('--resume')
     return cmd + ['--cfg-options'] + list(opts)
+
+
+def checkpoint_test_command(config: str, checkpoint: str, work_dir: str,
+                            opts: List[str]) -> List[str]:
+    """``tools/test.py`` arguments: ``config``, ``checkpoint``, its work dir
+    and ``opts`` as ``--cfg-options``."""
+    return [
+        TEST_SCRIPT, config, checkpoint, '--work-dir', work_dir,
+        '--cfg-options'
+    ] + list(opts)
 
 
 def pick_checkpoint(work_dir: str) -> str:
@@ -105,11 +126,10 @@ def train_and_test(config: str, work_dir: str, opts: List[str], log: str,
     metrics_dir = osp.join(work_dir, 'test_metrics')
     print(f'[{tag}] testing {osp.basename(ckpt)} ...', flush=True)
     t0 = time.time()
-    run_tool([
-        'tools/test.py', config, ckpt, '--work-dir',
-        osp.join(work_dir, 'test'), '--cfg-options',
-        f'test_evaluator.output_dir={metrics_dir}'
-    ] + list(opts), log)
+    run_tool(
+        checkpoint_test_command(config, ckpt, osp.join(work_dir, 'test'),
+                                [f'test_evaluator.output_dir={metrics_dir}'] +
+                                list(opts)), log)
     test_s = time.time() - t0
     with open(osp.join(metrics_dir, 'summary.json')) as f:
         metrics = json.load(f)
@@ -119,17 +139,6 @@ def train_and_test(config: str, work_dir: str, opts: List[str], log: str,
         train_seconds=train_s,
         test_seconds=test_s,
         metrics=metrics)
-
-
-def count_params(config: str) -> float:
-    """Parameters (millions) of a config's model."""
-    from mmengine import Config
-
-    from mmecho.registry import MODELS
-    from mmecho.utils import register_all_modules
-    register_all_modules()
-    model = MODELS.build(Config.fromfile(config).model)
-    return sum(p.numel() for p in model.parameters()) / 1e6
 
 
 def write_table(header: List[str], rows: List[List[str]],
@@ -146,3 +155,15 @@ def write_table(header: List[str], rows: List[List[str]],
     md += ['| ' + ' | '.join(r) + ' |' for r in rows]
     atomic_write_text(path_stem + '.md', '\n'.join(md) + '\n')
     return '\n'.join(md)
+
+
+def ensure_camus_phantom(data_root: str, num: int = 30) -> None:
+    """Write the CAMUS phantom (seed 0, ``num`` patients) to ``data_root``
+    unless a CAMUS release is already there (``database_nifti/``); tools'
+    ``--phantom``."""
+    if osp.isdir(osp.join(data_root, 'database_nifti')):
+        return
+    from mmecho.phantoms import make_camus_phantom
+    print(f'writing the CAMUS phantom ({num} patients) to {data_root} ...',
+          flush=True)
+    make_camus_phantom(data_root, num=num, seed=0)

@@ -23,7 +23,6 @@ import numpy as np
 
 from mmecho.measurement.simpson import biplane_ef
 from mmecho.utils import atomic_write_text
-from ..io import save_medical_image, write_camus_info
 from .ultrasound import complex_scatterers, form_bmode, sector_mask
 
 VIEWS = ('2CH', '4CH')
@@ -205,6 +204,10 @@ def make_camus_phantom(out_dir: str,
     NbFrame, Sex, Age, ImageQuality, EF, LVedv, LVesv and FrameRate;
     EF/volumes are the biplane Simpson values of the phantom's ED/ES masks.
     """
+    # the file formats live with the datasets; imported here so that
+    # importing the renderers does not load mmseg / mmdet
+    from mmecho.datasets.camus.info import write_camus_info
+    from mmecho.datasets.io import save_medical_image
     if release not in ('nifti', 'mhd'):
         raise ValueError(f"release must be 'nifti' or 'mhd', got {release!r}")
     rng = np.random.default_rng(seed)
