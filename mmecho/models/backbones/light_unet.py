@@ -21,8 +21,8 @@ class LightUNet(BaseModule):
 
     With the defaults (encoder 32, 32, 64, 128, 128, 128; decoder 128, 128,
     64, 32, 16) a 256x256 input reaches 8x8 at the bottom and the network has
-    1.99M parameters (CAMUS "U-Net 1": 32 / 128 / 16 feature maps, 8x8
-    lowest resolution, 2M parameters).
+    1.98M parameters, 1,977,152 (CAMUS "U-Net 1": 32 / 128 / 16 feature
+    maps, 8x8 lowest resolution, 2M parameters).
 
     Args:
         in_channels (int): Input channels.

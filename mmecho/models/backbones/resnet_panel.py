@@ -37,8 +37,17 @@ class ResNetPanel(ResNet):
 
     ``ResNetPanel(depth=50, out_indices=(1, 2, 3))`` gives the reference's
     ``resnet50-panel``: outputs (512, 1024, 2048) channels at strides
-    8/16/32. Any input whose sides are multiples of 32.
+    8/16/32. Any input whose sides are multiples of 32. Bottleneck depths
+    only (50, 101, 152): the panel block is a bottleneck.
     """
+
+    def __init__(self, depth: int, **kwargs) -> None:
+        block = self.arch_settings.get(depth, (Bottleneck, ))[0]
+        if not issubclass(block, Bottleneck):
+            raise ValueError(
+                f'ResNetPanel needs a bottleneck depth (50, 101, 152), got '
+                f'{depth}: its stride-2 stages start with a PanelBottleneck')
+        super().__init__(depth, **kwargs)
 
     def make_res_layer(self, **kwargs) -> nn.Sequential:
         if kwargs['stride'] == 1:

@@ -200,6 +200,16 @@ class MaYOLACTHead(YOLACTHead):
         return (labels, label_weights, bbox_targets, bbox_weights, pos_inds,
                 neg_inds, sampling_result)
 
+    def get_targets(self, *args, **kwargs) -> tuple:
+        """mmdet's targets with ``avg_factor`` = max(#positives of the
+        batch, 1), as documented above (and YOLACT's ``total_num_pos``):
+        mmdet's ``SamplingResult`` counts an image without positives as one
+        positive, which shrank every loss of a batch holding such images."""
+        res = super().get_targets(*args, **kwargs)
+        results = self._raw_positive_infos['sampling_results']
+        num_pos = sum(int(r.pos_inds.numel()) for r in results)
+        return res[:4] + (max(num_pos, 1), ) + res[5:]
+
     def _num_level_inside(self, flat_anchors: Tensor,
                           inside_flags: Tensor) -> List[int]:
         sizes = self._level_sizes
