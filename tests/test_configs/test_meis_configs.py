@@ -1,4 +1,5 @@
 """The MEIS configs: the six-way study by inheritance, and the baselines."""
+import glob
 import os.path as osp
 
 import pytest
@@ -10,10 +11,17 @@ from mmecho.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MEIS = osp.join(ROOT, 'configs', 'meis')
-STUDY = [
-    'simota', 'simota_maiou', 'atss', 'atss_maiou', 'rtm_assigner',
-    'rtm_assigner_maiou'
-]
+# The six cells of the label-assignment study: config -> (assigner, maIoU).
+# The ATSS x maIoU cell is RAMEM's own assigner, i.e. the base config itself.
+STUDY_CELLS = {
+    'simota': ('mmdet.SimOTAAssigner', False),
+    'simota_maiou': ('mmdet.SimOTAAssigner', True),
+    'atss': ('mmdet.ATSSAssigner', False),
+    'mayolact_upanet80_meis': ('mmdet.ATSSAssigner', True),
+    'rtm_assigner': ('mmdet.DynamicSoftLabelAssigner', False),
+    'rtm_assigner_maiou': ('mmdet.DynamicSoftLabelAssigner', True),
+}
+STUDY = list(STUDY_CELLS)
 BASELINES = ['yolact_r50_meis', 'mayolact_r50_meis', 'rtmdet-ins_s_meis']
 
 
@@ -47,10 +55,24 @@ def test_study_configs_differ_only_in_the_assigner():
             if k.startswith('model.train_cfg.assigner.')
         }
         seen.add(tuple(sorted(assigner.items())))
-        uses_maiou = name.endswith('_maiou')
+        assigner_type, uses_maiou = STUDY_CELLS[name]
+        assert assigner['model.train_cfg.assigner.type'] == assigner_type
         calc = assigner['model.train_cfg.assigner.iou_calculator.type']
         assert (calc == 'MaskAwareOverlaps2D') == uses_maiou
     assert len(seen) == 6  # six different assigners
+
+
+def test_no_config_is_an_alias():
+    """No two MEIS configs load to the same config (an alias must become
+    the base or go)."""
+    dumps = {}
+    for path in sorted(glob.glob(osp.join(MEIS, '*.py'))):
+        cfg = Config.fromfile(path).to_dict()
+        cfg.pop('filename', None)
+        dumps.setdefault(repr(sorted(flatten(cfg).items())),
+                         []).append(osp.basename(path))
+    aliases = [names for names in dumps.values() if len(names) > 1]
+    assert not aliases, f'configs that load identically: {aliases}'
 
 
 def test_full_size_parameter_counts():
