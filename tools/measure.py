@@ -29,9 +29,13 @@ Every input gets a row: one that cannot be measured (unreadable, truncated,
 too small, not the image its annotation describes, a COCO file_name that
 leaves --images) gets a status saying why and no values; only ``ok`` rows
 carry measurements. Files are written atomically, inside OUT_DIR only (output
-names are sanitised). A run that is interrupted resumes where it stopped:
-rows whose name and sha256 match the input are skipped, a changed file is
-measured again and its old rows are replaced, no row is duplicated.
+names are sanitised). The CSVs grow by one appended row per input (flushed
+and fsync-ed to ``OUT_DIR/*.csv.partial``, moved into place when the run
+ends or stops), so a long video costs the same per frame at its end as at
+its start. A run that is interrupted resumes where it stopped: rows whose
+name and sha256 match the input are skipped, a changed file is measured
+again and its old rows are replaced, no row is duplicated; a run killed
+outright resumes from the ``.partial`` files.
 """
 import argparse
 import csv
@@ -117,51 +121,162 @@ def parse_args(argv=None):
 
 
 class CsvTable:
-    """A CSV rewritten atomically after every change (resumable)."""
+    """A results CSV that grows by appending, and survives interruptions.
+
+    While a run goes on, the table lives in ``PATH.partial`` (the same
+    header and columns): every added row is appended to it, flushed and
+    ``fsync``-ed, so adding a row writes that row only, however many rows
+    are already there. :meth:`close` (at the end of a run, also after an
+    exception or Ctrl-C) renames it to ``PATH`` with ``os.replace``, so
+    ``PATH`` is always a complete CSV and appears atomically.
+
+    A run killed before :meth:`close` (power loss, SIGKILL) leaves
+    ``PATH.partial``: the next run starts from its rows (it holds every row
+    of ``PATH`` and the newer ones), dropping a last record that was cut
+    while being written. Removing or replacing rows already in the file
+    (an input whose content changed, or a row that ended in an error being
+    measured again) rewrites the partial file atomically: that costs one
+    pass over the table per changed input, not per frame.
+    """
+
+    SUFFIX = '.partial'
 
     def __init__(self, path, fields):
         self.path, self.fields, self.rows = path, list(fields), []
-        if osp.isfile(path):
-            with open(path, newline='') as f:
-                reader = csv.DictReader(f)
-                if reader.fieldnames != self.fields:
-                    from mmecho.datasets.io import DatasetFormatError
-                    raise DatasetFormatError(
-                        path, f'columns {reader.fieldnames} differ from '
-                        f'{self.fields}: use another --out or delete it',
-                        field='header')
-                self.rows = list(reader)
+        self.partial = path + self.SUFFIX
+        self._file = self._writer = None
+        self._dirty = False  # rows removed in memory, not yet on disk
+        self._count = {}  # image -> number of rows
+        if osp.isfile(self.partial):
+            self.rows, torn = self._read(self.partial)
+            if torn:  # drop the cut record before appending after it
+                self._rewrite()
+        elif osp.isfile(path):
+            self.rows, _ = self._read(path)
+        for r in self.rows:
+            self._count[r['image']] = self._count.get(r['image'], 0) + 1
+
+    def _read(self, path):
+        """(rows, whether a cut last record was dropped) of a CSV written
+        by this class."""
+        from mmecho.datasets.io import DatasetFormatError
+        with open(path, newline='', encoding='utf-8') as f:
+            text = f.read()
+        records = []
+        reader = csv.reader(io.StringIO(text), strict=True)
+        # a record is complete when its line terminator was written: a
+        # file cut inside a quoted field stops the reader (the cut record
+        # is not in ``records``), one cut elsewhere lacks the final newline
+        # (its last record is cut)
+        try:
+            for rec in reader:
+                records.append(rec)
+            cut = bool(text) and not text.endswith('\n')
+            torn = cut
+        except csv.Error:
+            cut, torn = False, True
+        if torn and path != self.partial:
+            raise DatasetFormatError(path, 'the last row is incomplete')
+        if cut:
+            records.pop()
+        if not records:
+            return [], torn
+        if records[0] != self.fields:
+            raise DatasetFormatError(
+                path, f'columns {records[0]} differ from {self.fields}: use '
+                'another --out or delete it',
+                field='header')
+        records = records[1:]
+        n = len(self.fields)
+        for i, rec in enumerate(records):
+            if len(rec) != n:
+                raise DatasetFormatError(
+                    path, f'row {i + 1} has {len(rec)} columns, the header '
+                    f'{n}',
+                    field='row')
+        return [dict(zip(self.fields, rec)) for rec in records], torn
 
     def names(self):
-        return {r['image'] for r in self.rows}
+        return set(self._count)
+
+    def _close_file(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = self._writer = None
+
+    def _rewrite(self):
+        """Write every row to the partial file atomically."""
+        from mmecho.utils import atomic_write
+        self._close_file()
+        with atomic_write(self.partial, 'w') as f:
+            w = csv.DictWriter(f, self.fields)
+            w.writeheader()
+            w.writerows(self.rows)
+            f.flush()
+            os.fsync(f.fileno())
+        self._dirty = False
+
+    def _append(self, rows):
+        if self._dirty or not osp.isfile(self.partial):
+            self._rewrite()  # the rows are in self.rows already
+            return
+        if self._file is None:
+            self._file = open(self.partial, 'a', newline='', encoding='utf-8')
+            self._writer = csv.DictWriter(self._file, self.fields)
+        self._writer.writerows(rows)
+        self._file.flush()
+        os.fsync(self._file.fileno())
 
     def remove(self, names, save=True):
-        """Drop the rows of ``names`` (a set)."""
+        """Drop the rows of ``names`` (a set); a rewrite only when some
+        of them are there."""
+        if not any(n in self._count for n in names):
+            return
         self.rows = [r for r in self.rows if r['image'] not in names]
+        for n in names:
+            self._count.pop(n, None)
+        self._dirty = True
         if save:
-            self.save()
+            self._rewrite()
 
     def add(self, rows):
+        rows = list(rows)
         self.rows.extend(rows)
-        self.save()
+        for r in rows:
+            self._count[r['image']] = self._count.get(r['image'], 0) + 1
+        # no rows: still write the header once (an empty table is a file)
+        if rows or self._dirty or not osp.isfile(self.partial):
+            self._append(rows)
 
     def put(self, row):
         """Replace the row of ``row['image']`` in place, or append it."""
+        if row['image'] not in self._count:
+            self.add([row])
+            return
         for i, r in enumerate(self.rows):
             if r['image'] == row['image']:
                 self.rows[i] = row
                 break
-        else:
-            self.rows.append(row)
-        self.save()
+        self._rewrite()
 
-    def save(self):
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, self.fields)
-        w.writeheader()
-        w.writerows(self.rows)
-        from mmecho.utils import atomic_write_text
-        atomic_write_text(self.path, buf.getvalue())
+    def close(self):
+        """Move the partial file (if this or an interrupted run wrote one)
+        to ``PATH``."""
+        if self._dirty:
+            self._rewrite()
+        self._close_file()
+        if osp.isfile(self.partial):
+            os.replace(self.partial, self.path)
+            try:  # make the rename itself durable
+                fd = os.open(osp.dirname(osp.abspath(self.path)), os.O_RDONLY)
+            except OSError:
+                return
+            try:
+                os.fsync(fd)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
 
 
 def _fmt(v, spec):
@@ -437,64 +552,71 @@ def main(argv=None):
     fields += list(DERIVED) + ['heart_rate_bpm', 'sha256']
     table = CsvTable(osp.join(args.out, 'measurements.csv'), fields)
     cycles = CsvTable(osp.join(args.out, 'cycles.csv'), CYCLE_FIELDS)
-    # a row counts as done when its input is unchanged (name and content
-    # hash) and it did not end in an unexpected error
-    done = {
-        r['image']: r['sha256']
-        for r in table.rows
-        if r['sha256'] and not r['status'].startswith('error:')
-    }
-    if args.from_annotations:
-        measurer = MModeMeasurer(
-            cm_per_px=args.cm_per_px, read_scale=not args.no_scale_reading)
-        items = iter_annotation_inputs(args.from_annotations, args.images)
-        with open(args.from_annotations) as f:
-            total = len(json.load(f).get('images', []))
-    else:
-        if args.backend == 'onnxruntime':
-            (config, path), ckpt = args.positional, None
-            if not osp.isfile(args.onnx):
-                raise SystemExit(f'{args.onnx}: no such ONNX file')
-            # only then: keeps the PyTorch call as it was
-            backend = dict(backend='onnxruntime', onnx_model=args.onnx)
+    # rows are appended as they come (CsvTable); close() moves the
+    # finished tables into place, also when the run stops early
+    try:
+        # a row counts as done when its input is unchanged (name and content
+        # hash) and it did not end in an unexpected error
+        done = {
+            r['image']: r['sha256']
+            for r in table.rows
+            if r['sha256'] and not r['status'].startswith('error:')
+        }
+        if args.from_annotations:
+            measurer = MModeMeasurer(
+                cm_per_px=args.cm_per_px, read_scale=not args.no_scale_reading)
+            items = iter_annotation_inputs(args.from_annotations, args.images)
+            with open(args.from_annotations) as f:
+                total = len(json.load(f).get('images', []))
         else:
-            (config, ckpt, path), backend = args.positional, {}
-        if not osp.exists(path):
-            raise SystemExit(f'{path}: no such image, folder or video')
-        measurer = MModeMeasurer(
-            config,
-            ckpt,
-            args.device,
-            args.score_thr,
-            args.cm_per_px,
-            read_scale=not args.no_scale_reading,
-            allow_partial_checkpoint=allow_partial,
-            **backend)
-        items = iter_path_inputs(path)
-        total = count_path_inputs(path)
-    if done:
-        print(f'resuming: {len(done)} images already in '
-              f'{table.path} are skipped if unchanged')
-    names = OutputNames()
-    checked_sources = set()
-    bar = ProgressBar(total, file=sys.stdout) if total > 1 else None
-    # one input at a time: nothing of a frame outlives its iteration
-    latency = Latency()
-    clock = time.perf_counter
-    items = iter(items)
-    while True:
-        t0 = clock()
-        item = next(items, None)
-        latency.add('decode', clock() - t0)
-        if item is None:
-            break
-        latency.frames += 1
-        measure_one(item, names, checked_sources, table, cycles, done,
-                    measurer, args, latency)
-        item = None  # the frame goes before the next one is decoded
-        bar and bar.update()
-        if args.log_interval > 0 and latency.frames % args.log_interval == 0:
-            print(('\n' if bar else '') + latency.since_mark(), flush=True)
+            if args.backend == 'onnxruntime':
+                (config, path), ckpt = args.positional, None
+                if not osp.isfile(args.onnx):
+                    raise SystemExit(f'{args.onnx}: no such ONNX file')
+                # only then: keeps the PyTorch call as it was
+                backend = dict(backend='onnxruntime', onnx_model=args.onnx)
+            else:
+                (config, ckpt, path), backend = args.positional, {}
+            if not osp.exists(path):
+                raise SystemExit(f'{path}: no such image, folder or video')
+            measurer = MModeMeasurer(
+                config,
+                ckpt,
+                args.device,
+                args.score_thr,
+                args.cm_per_px,
+                read_scale=not args.no_scale_reading,
+                allow_partial_checkpoint=allow_partial,
+                **backend)
+            items = iter_path_inputs(path)
+            total = count_path_inputs(path)
+        if done:
+            print(f'resuming: {len(done)} images already in '
+                  f'{table.path} are skipped if unchanged')
+        names = OutputNames()
+        checked_sources = set()
+        bar = ProgressBar(total, file=sys.stdout) if total > 1 else None
+        # one input at a time: nothing of a frame outlives its iteration
+        latency = Latency()
+        clock = time.perf_counter
+        items = iter(items)
+        while True:
+            t0 = clock()
+            item = next(items, None)
+            latency.add('decode', clock() - t0)
+            if item is None:
+                break
+            latency.frames += 1
+            measure_one(item, names, checked_sources, table, cycles, done,
+                        measurer, args, latency)
+            item = None  # the frame goes before the next one is decoded
+            bar and bar.update()
+            if args.log_interval > 0 and \
+                    latency.frames % args.log_interval == 0:
+                print(('\n' if bar else '') + latency.since_mark(), flush=True)
+    finally:
+        cycles.close()
+        table.close()
     if bar:
         print()
     print(latency.summary(), flush=True)

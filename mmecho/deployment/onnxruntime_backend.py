@@ -1,5 +1,16 @@
 # Copyright (c) mmecho contributors. All rights reserved.
-"""Run an exported instance (M-mode) network with onnxruntime.
+"""Run exported networks with onnxruntime (CPU).
+
+* instance (M-mode) models: :class:`ONNXRuntimeDetector` (below);
+* segmentation models: :class:`ONNXRuntimeSegmentor`, used by
+  :func:`mmecho.apis.segmentation_inference.init_segmentor` with
+  ``backend='onnxruntime'``;
+* registration models: :func:`onnx_fields_fn`, the ``fields_fn`` of the
+  pseudo-label generator (the counterpart of ``model_fields_fn``).
+
+Instance models
+---------------
+
 
 The ONNX file of an instance model (:class:`~.onnx_export.DetectorAdapter`,
 ``tools/deployment/pytorch2onnx.py``) holds the network only: backbone, neck,
@@ -35,7 +46,7 @@ and still gets PyTorch's masks).
 """
 import os.path as osp
 import re
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -95,31 +106,35 @@ def _output_layout(names: Sequence[str]) -> list:
     return layout
 
 
-class ONNXRuntimeInstanceNetwork:
-    """The network of an instance model, run by onnxruntime (CPU).
+class ONNXRuntimeNetwork:
+    """An exported network with one input, run by onnxruntime (CPU).
 
     Args:
         path (str): ``.onnx`` file written by
-            :func:`~mmecho.deployment.export_onnx` for an instance model.
+            :func:`~mmecho.deployment.export_onnx` (or its int8 version,
+            :func:`~mmecho.deployment.quantization.quantize_onnx`).
         num_threads (int, optional): onnxruntime's ``intra_op_num_threads``
             (default: ``torch.get_num_threads()``).
-
-    Call it with the ``(N, 3, H, W)`` float tensor the detector's
-    ``data_preprocessor`` returns; it returns what
-    :func:`~mmecho.apis.instance_inference.forward_network` returns for
-    the same input: for YOLACT ``([cls_score_l], [bbox_pred_l],
-    [coeff_pred_l], prototypes)`` as float32 tensors on the input's device
-    (onnxruntime itself runs on the CPU).
+        kind (str, optional): The kind of network expected (``'instance'``,
+            ``'segmentation'``, ``'registration'``): a file whose metadata
+            names another kind is refused.
     """
 
-    def __init__(self, path: str, num_threads: Optional[int] = None) -> None:
+    kind = None
+
+    def __init__(self,
+                 path: str,
+                 num_threads: Optional[int] = None,
+                 kind: Optional[str] = None) -> None:
         if not osp.isfile(path):
             raise FileNotFoundError(f'{path}: no such ONNX file')
         meta = onnx_metadata(path)
-        kind = meta.get('mmecho_kind')
-        if kind is not None and kind != 'instance':
-            raise ValueError(f'{path} holds a {kind} network, not an '
-                             'instance one')
+        expected = kind or self.kind
+        found = meta.get('mmecho_kind')
+        if expected and found is not None and found != expected:
+            article = 'an' if expected[0] in 'aeiou' else 'a'
+            raise ValueError(f'{path} holds a {found} network, not '
+                             f'{article} {expected} one')
         self.path = path
         self.metadata = meta
         self.session = _session(path, num_threads)
@@ -130,12 +145,12 @@ class ONNXRuntimeInstanceNetwork:
         self.input_name = inputs[0].name
         self.input_shape = list(inputs[0].shape)  # ints or axis names
         self.output_names = [o.name for o in self.session.get_outputs()]
-        self.layout = _output_layout(self.output_names)
 
     @property
-    def num_levels(self) -> int:
-        """FPN levels of the per-level outputs (0 if there are none)."""
-        return next((len(g) for g in self.layout if isinstance(g, list)), 0)
+    def fixed_batch(self) -> Optional[int]:
+        """The batch size the file requires, ``None`` if it is dynamic."""
+        b = self.input_shape[0] if self.input_shape else None
+        return b if isinstance(b, int) and b > 0 else None
 
     def check_input(self, shape: Sequence[int]) -> None:
         """Raise a ``ValueError`` naming both shapes when the file's fixed
@@ -158,6 +173,35 @@ class ONNXRuntimeInstanceNetwork:
                 np.float32, copy=False))
         }
         return self.session.run(None, feed)
+
+
+class ONNXRuntimeInstanceNetwork(ONNXRuntimeNetwork):
+    """The network of an instance model, run by onnxruntime (CPU).
+
+    Args:
+        path (str): ``.onnx`` file written by
+            :func:`~mmecho.deployment.export_onnx` for an instance model.
+        num_threads (int, optional): onnxruntime's ``intra_op_num_threads``
+            (default: ``torch.get_num_threads()``).
+
+    Call it with the ``(N, 3, H, W)`` float tensor the detector's
+    ``data_preprocessor`` returns; it returns what
+    :func:`~mmecho.apis.instance_inference.forward_network` returns for
+    the same input: for YOLACT ``([cls_score_l], [bbox_pred_l],
+    [coeff_pred_l], prototypes)`` as float32 tensors on the input's device
+    (onnxruntime itself runs on the CPU).
+    """
+
+    kind = 'instance'
+
+    def __init__(self, path: str, num_threads: Optional[int] = None) -> None:
+        super().__init__(path, num_threads)
+        self.layout = _output_layout(self.output_names)
+
+    @property
+    def num_levels(self) -> int:
+        """FPN levels of the per-level outputs (0 if there are none)."""
+        return next((len(g) for g in self.layout if isinstance(g, list)), 0)
 
     def __call__(self, inputs: torch.Tensor) -> tuple:
         flat = [
@@ -299,7 +343,143 @@ def init_onnxruntime_instance_model(
     return ONNXRuntimeDetector(detector, network).to(device).eval()
 
 
+# --- segmentation -----------------------------------------------------------
+
+
+class ONNXRuntimeSegmentor(nn.Module):
+    """A 2D segmentor whose network is an ONNX file run by onnxruntime.
+
+    The file (:class:`~.onnx_export.SegmentorAdapter`) maps the normalised,
+    padded image the config's ``data_preprocessor`` produces to the logits
+    of ``model(x, mode='tensor')``. Everything else is the segmentor's own
+    Python code, from the built config: the data preprocessor before, and
+    after it :func:`mmecho.apis.segmentation_inference.predict_from_logits`
+    (the decode head's resize to the input, mmseg's ``postprocess_result``:
+    crop of the padding, resize to the image, argmax or sigmoid threshold,
+    and the CAMUS post-processing of ``test_cfg``). None of those uses a
+    learned tensor: the backbone, neck and auxiliary heads are removed, the
+    decode head is kept for its settings (``align_corners``, ``threshold``)
+    and never called.
+
+    Args:
+        segmentor (nn.Module): The segmentor built from the config (its
+            weights do not matter).
+        network (ONNXRuntimeNetwork): The exported network.
+
+    Works where the segmentation inference API takes a model (``cfg``,
+    ``data_preprocessor``, ``forward(inputs, mode='tensor')``,
+    ``test_step``); 2D+time ``SequenceSegmentor`` files are not supported.
+    """
+
+    def __init__(self, segmentor: nn.Module,
+                 network: ONNXRuntimeNetwork) -> None:
+        super().__init__()
+        from .onnx_export import _is_sequence, model_kind
+        if model_kind(segmentor) != 'segmentation' or _is_sequence(segmentor):
+            raise TypeError(f'{type(segmentor).__name__}: not a 2D segmentor')
+        for name in ('backbone', 'neck', 'auxiliary_head'):
+            if getattr(segmentor, name, None) is not None:
+                setattr(segmentor, name, None)
+        self.segmentor = segmentor.eval()
+        self.network = network
+        self.cfg = getattr(segmentor, 'cfg', None)
+        self.dataset_meta = getattr(segmentor, 'dataset_meta', None)
+
+    @property
+    def data_preprocessor(self) -> nn.Module:
+        return self.segmentor.data_preprocessor
+
+    def logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The network's logits (its first output) for the preprocessed
+        ``inputs``, as a float32 tensor on the inputs' device."""
+        out = self.network.run(inputs)[0]
+        return torch.from_numpy(out).to(inputs.device)
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples=None) -> list:
+        from mmecho.apis.segmentation_inference import predict_from_logits
+        return predict_from_logits(self.segmentor, self.logits(inputs), inputs,
+                                   data_samples)
+
+    def test_step(self, data: dict) -> list:
+        data = self.data_preprocessor(data, False)
+        return self.predict(data['inputs'], data['data_samples'])
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'tensor':
+            return self.logits(inputs)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise ValueError(f'{type(self).__name__} runs mode tensor or predict,'
+                         f' not {mode!r}')
+
+
+# --- registration -----------------------------------------------------------
+
+
+def onnx_fields_fn(onnx_path: str,
+                   num_threads: Optional[int] = None) -> Callable:
+    """The ``fields_fn`` of an exported registration network: the
+    onnxruntime counterpart of ``model_fields_fn(model)`` (the pseudo-label
+    generator's, ``model.displacement`` without gradients).
+
+    Args:
+        onnx_path (str): ``.onnx`` file of a ``PairwiseRegistrator``
+            (``tools/deployment/pytorch2onnx.py``), fp32 or int8.
+        num_threads (int, optional): onnxruntime's intra-op threads
+            (default: ``torch.get_num_threads()``).
+
+    Returns:
+        callable: ``fn(fixed, moving) -> displacement``: ``(N, C, h, w)``
+        float images in [0, 1] (C = 1 for the CAMUS/M&Ms models) to the
+        ``(N, 2, h, w)`` float32 displacement in pixels, ``(dy, dx)``, on
+        ``fixed``'s device, as ``model.displacement`` returns it; a NaN or
+        infinite field raises :class:`~mmecho.registration.NonFiniteError`
+        as there. ``fn.network`` is the :class:`ONNXRuntimeNetwork`.
+
+    The registration networks export with a dynamic batch but fixed
+    ``h x w`` (their sizes are computed in Python): give the pseudo-label
+    generator the size the file was exported at (its ``size`` argument,
+    the config's training size), else ``fn`` raises a ``ValueError`` naming
+    both sizes. A file exported with a fixed batch is run on chunks of that
+    batch (the last one padded by repeating its last pair).
+    """
+    network = ONNXRuntimeNetwork(onnx_path, num_threads, kind='registration')
+
+    @torch.no_grad()
+    def fn(fixed: torch.Tensor, moving: torch.Tensor) -> torch.Tensor:
+        from mmecho.registration import check_finite
+        if fixed.shape != moving.shape or fixed.dim() != 4:
+            raise ValueError('fixed and moving must be (N, C, h, w) tensors '
+                             f'of one shape, got {tuple(fixed.shape)} and '
+                             f'{tuple(moving.shape)}')
+        pairs = torch.cat([fixed, moving], dim=1).float()
+        fixed_hw = network.input_shape[2:]
+        if len(fixed_hw) == 2 and all(isinstance(d, int) for d in fixed_hw) \
+                and tuple(fixed_hw) != tuple(pairs.shape[2:]):
+            raise ValueError(
+                f'{onnx_path} was exported for {fixed_hw[0]} x {fixed_hw[1]} '
+                f'frames, got {pairs.shape[2]} x {pairs.shape[3]}: run the '
+                'pseudo-label generation at that size (size=...) or export '
+                'at this one')
+        step = network.fixed_batch or pairs.shape[0] or 1
+        out = []
+        for i in range(0, pairs.shape[0], step):
+            chunk = pairs[i:i + step]
+            n = chunk.shape[0]
+            if n < step:  # a fixed batch: repeat the last pair
+                chunk = torch.cat(
+                    [chunk, chunk[-1:].expand(step - n, -1, -1, -1)])
+            out.append(torch.from_numpy(network.run(chunk)[0][:n]))
+        disp = torch.cat(out).to(fixed.device)
+        check_finite(disp, f'displacement predicted by {onnx_path}')
+        return disp
+
+    fn.network = network
+    return fn
+
+
 __all__ = [
-    'ONNXRuntimeInstanceNetwork', 'ONNXRuntimeDetector',
-    'init_onnxruntime_instance_model'
+    'ONNXRuntimeNetwork', 'ONNXRuntimeInstanceNetwork', 'ONNXRuntimeDetector',
+    'init_onnxruntime_instance_model', 'ONNXRuntimeSegmentor', 'onnx_fields_fn'
 ]

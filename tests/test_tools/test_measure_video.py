@@ -119,8 +119,9 @@ def test_long_video_streams_in_flat_memory(screen, stub_network, tmp_path,
     for a 320x240 BGR frame, 77 kB per mask) would add at least
     270 x 77 kB = 21 MB, against a 30-frame peak of about 1.5 MB. What does
     grow with the frame count is the results table, which measure.py keeps
-    in memory and rewrites atomically after every row (to resume): about
-    2.5 kB per frame here, so a plain ratio (300 vs 30 frames: about 1.45x)
+    in memory (its rows are appended to the CSV files as they come, see
+    test_measure_append.py): about 2.5 kB per frame here, so a plain ratio
+    (300 vs 30 frames: about 1.45x)
     would depend on the frame count and the baseline and would be fragile;
     the per-frame bound is not. Native buffers of the decoder (FFmpeg) are
     not traced, but they are per stream, not per frame.
