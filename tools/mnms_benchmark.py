@@ -7,7 +7,7 @@ baseline vs proposed U-Net, Dice per region and per vendor (Table 1).
         [--reg-config configs/mnms/voxelmorph_mnms-phantom.py] \
         [--reg-checkpoint CKPT] \
         [--unet-config configs/mnms/unet_mnms-phantom.py] \
-        [--max-epochs N] [--work-dir work_dirs/mnms_benchmark]
+        [--max-epochs N] [--seed S] [--work-dir work_dirs/mnms_benchmark]
 
 Steps (each one's result is kept under ``--work-dir`` and skipped when the
 command is run again, so an interrupted benchmark resumes):
@@ -23,16 +23,25 @@ command is run again, so an interrupted benchmark resumes):
 
 ``--phantom`` first writes the M&Ms phantom to ``--data-root`` when it is
 missing (8 subjects per split; vendors A and B in training, A-D in test).
+
+``--seed S`` trains the registration model and both U-Nets with
+``randomness.seed=S``; the phantom stays the one of seed 0, so runs over
+several seeds (``tools/run_seeds.py``) measure the training's variation on
+one dataset. A work dir whose finished steps used another seed is refused.
 """
 import argparse
 import json
 import os
 import os.path as osp
+import sys
 import time
 
-from mmecho.apis.tool_runs import (run_tool, train_and_test, train_command,
-                                   write_table)
 from mmecho.utils import atomic_write_text
+
+# tools/misc/tool_runs.py: the train / test subprocess helpers
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), 'misc'))
+from tool_runs import (run_tool, train_and_test, train_command,  # noqa: E402
+                       write_table)
 
 REGIONS = ('LV', 'MYO', 'RV')
 VENDORS = ('A', 'B', 'C', 'D')
@@ -62,6 +71,11 @@ def parse_args(argv=None):
         '--reg-max-iters',
         type=int,
         help='registration iterations (default: the config)')
+    p.add_argument(
+        '--seed',
+        type=int,
+        help='training seed of the registration model and the U-Nets '
+        '(randomness.seed; default: the configs\')')
     p.add_argument('--work-dir', default='work_dirs/mnms_benchmark')
     p.add_argument('--device', default='cpu')
     return p.parse_args(argv)
@@ -83,18 +97,29 @@ def _data_opts(args, pseudo_root=None):
     return opts
 
 
-def _done(path):
+def _done(path, seed=None):
+    """A finished step's result; refused when it was trained with another
+    seed than ``seed``."""
     if osp.isfile(path):
         with open(path) as f:
-            return json.load(f)
+            res = json.load(f)
+        if res.get('seed') != seed:
+            raise SystemExit(
+                f'{path} was trained with seed {res.get("seed")}, not '
+                f'{seed}: use another --work-dir (one per seed)')
+        return res
     return None
+
+
+def _seed_opts(args):
+    return [] if args.seed is None else [f'randomness.seed={args.seed}']
 
 
 def step_registration(args, log):
     if args.reg_checkpoint:
         return args.reg_checkpoint
     work = osp.join(args.work_dir, 'registration')
-    res = _done(osp.join(work, 'result.json'))
+    res = _done(osp.join(work, 'result.json'), args.seed)
     if res:
         print('[registration] done before, skipped')
         return res['checkpoint']
@@ -113,6 +138,7 @@ def step_registration(args, log):
             f'train_cfg.val_interval={args.reg_max_iters}',
             f'default_hooks.checkpoint.interval={args.reg_max_iters}'
         ]
+    opts += _seed_opts(args)
     print('[registration] training ...', flush=True)
     t0 = time.time()
     run_tool(train_command(args.reg_config, work, opts), log)
@@ -120,27 +146,29 @@ def step_registration(args, log):
         ckpt = f.read().strip()
     atomic_write_text(
         osp.join(work, 'result.json'),
-        json.dumps(dict(checkpoint=ckpt, seconds=time.time() - t0)))
+        json.dumps(
+            dict(checkpoint=ckpt, seconds=time.time() - t0, seed=args.seed)))
     return ckpt
 
 
 def step_propagation(args, ckpt):
-    from mmecho.apis.pseudo_labels import (generate_mnms_pseudo_labels,
-                                           load_registration_model,
-                                           model_fields_fn)
+    from mmecho.registration.pseudo_labels import (MnMsAdapter, Propagation,
+                                                   generate_pseudo_labels,
+                                                   load_registration_model,
+                                                   model_fields_fn)
     out = osp.join(args.work_dir, 'pseudo')
     model, size = load_registration_model(args.reg_config, ckpt, args.device)
     print('[propagation] ED -> ES on the training slices ...', flush=True)
-    res = generate_mnms_pseudo_labels(
+    res = generate_pseudo_labels(
+        MnMsAdapter(
+            args.data_root, args.info_file, splits=('Training/Labeled', )),
         model_fields_fn(model),
-        args.data_root,
-        args.info_file,
-        mode=args.mode,
-        out_root=out,
-        splits=('Training/Labeled', ),
-        size=size,
-        num_classes=model.num_classes,
-        device=args.device,
+        out,
+        propagation=Propagation(
+            mode=args.mode,
+            size=size,
+            num_classes=model.num_classes,
+            device=args.device),
         model_info=dict(config=args.reg_config, checkpoint=ckpt),
         progress=True)
     es = {REGIONS[c - 1]: v for c, v in res['es_dice'].items()}
@@ -154,7 +182,7 @@ def step_propagation(args, ckpt):
 
 def step_unet(args, arm, config, pseudo_root, log):
     work = osp.join(args.work_dir, arm)
-    res = _done(osp.join(work, 'result.json'))
+    res = _done(osp.join(work, 'result.json'), args.seed)
     if res:
         print(f'[{arm}] done before, skipped')
         return res
@@ -162,7 +190,10 @@ def step_unet(args, arm, config, pseudo_root, log):
     opts = _data_opts(args, pseudo_root)
     if args.max_epochs:
         opts.append(f'train_cfg.max_epochs={args.max_epochs}')
-    res = dict(arm=arm, **train_and_test(config, work, opts, log, arm))
+    opts += _seed_opts(args)
+    res = dict(
+        arm=arm, seed=args.seed, **train_and_test(config, work, opts, log,
+                                                  arm))
     atomic_write_text(osp.join(work, 'result.json'), json.dumps(res, indent=1))
     return res
 
@@ -172,7 +203,7 @@ def main(argv=None):
     os.makedirs(args.work_dir, exist_ok=True)
     if args.phantom and not osp.isfile(
             osp.join(args.data_root, args.info_file)):
-        from mmecho.datasets.phantoms import make_mnms_phantom
+        from mmecho.phantoms import make_mnms_phantom
         print(f'writing the M&Ms phantom to {args.data_root} ...')
         make_mnms_phantom(args.data_root, num=args.phantom_num, seed=0)
     log = osp.join(args.work_dir, 'benchmark.log')
