@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv/ in the clone and install the pinned stack + mmecho (editable).
 # mmcv 2.1.0 has no wheel on PyPI: it is built from source with compiled ops
-# (~25 min on 2 cores) unless ../shared/wheels (or pip's cache) has it.
+# (~25 min on 2 cores) unless a local wheel folder (MMECHO_WHEELS=DIR, default
+# ../shared/wheels beside the clone) or pip's cache has it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
@@ -14,8 +15,12 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 FIND_LINKS=()
-if [ -d ../shared/wheels ]; then
-  FIND_LINKS=(--find-links ../shared/wheels)
+WHEELS=${MMECHO_WHEELS:-../shared/wheels}
+if [ -d "$WHEELS" ]; then
+  FIND_LINKS=(--find-links "$WHEELS")
+elif [ -n "${MMECHO_WHEELS:-}" ]; then
+  echo "MMECHO_WHEELS=$MMECHO_WHEELS is not a folder" >&2
+  exit 2
 fi
 # 1. torch first (a newer torch from the registry would pull CUDA wheels),
 #    then the build requirements of mmcv.
