@@ -88,6 +88,11 @@ def parse_args(argv=None):
         '--data-root',
         help='CAMUS root (default data/camus_phantom with --phantom)')
     p.add_argument('--phantom-num', type=int, default=30)
+    p.add_argument(
+        '--pseudo-only',
+        action='store_true',
+        help='stop after the pseudo-labels and their quality table (no '
+        'segmentation models)')
     p.add_argument('--work-dir', default='work_dirs/registration_benchmark')
     p.add_argument('--seed', type=int, help='training seed (randomness.seed)')
     p.add_argument(
@@ -363,12 +368,12 @@ def main(argv=None):
     reg = step_registration(args, log)
     roots = step_pseudo_labels(args, reg, log)
     quality = step_pseudo_eval(args, reg, roots, log)
-    results = [
+    results = [] if args.pseudo_only else [
         step_model(args, name, config, reg, roots[args.dense_mode], log)
         for (name, _), config in zip(MODELS, args.seg_configs)
     ]
     pseudo_md = pseudo_table(args, quality)
-    model_md = model_table(args, results)
+    model_md = '' if args.pseudo_only else model_table(args, results)
     write_json(
         osp.join(args.work_dir, 'results.json'),
         dict(
@@ -386,6 +391,10 @@ def main(argv=None):
             models=results))
     print('\nPseudo-labels against the dense references '
           f'({args.eval_split}):\n' + pseudo_md)
+    if args.pseudo_only:
+        print(f'written: {osp.join(args.work_dir, "pseudo_labels.md")}, '
+              'pseudo_labels.csv, results.json (--pseudo-only: no models)')
+        return
     print('\nModels on every frame of the test sequences (Dice at ED/ES, '
           'EF MAE in %, Eq. 2 smoothness of the area curves):\n' + model_md)
     print(f'written: {osp.join(args.work_dir, "table.md")}, table.csv, '

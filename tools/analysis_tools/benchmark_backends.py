@@ -186,12 +186,8 @@ def format_line(r: dict) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError as e:
-        raise SystemExit(f'error: {e}: install the deployment extras '
-                         '(pip install -e ".[deploy]")') from None
+    from mmecho.deployment.extras import require_deploy_extras
+    require_deploy_extras()
     from mmengine.logging import MMLogger
 
     from mmecho.utils import register_all_modules

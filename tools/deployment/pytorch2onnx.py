@@ -74,12 +74,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError as e:
-        raise SystemExit(f'error: {e}: install the deployment extras '
-                         '(pip install -e ".[deploy]")') from None
+    from mmecho.deployment.extras import require_deploy_extras
+    require_deploy_extras()
     from mmecho.deployment import (default_input_shape, export_onnx,
                                    make_adapter, onnx_metadata, verify_onnx)
     if not args.out.endswith('.onnx'):

@@ -113,12 +113,8 @@ def _outputs(path, arrays):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError as e:
-        raise SystemExit(f'error: {e}: install the deployment extras '
-                         '(pip install -e ".[deploy]")') from None
+    from mmecho.deployment.extras import require_deploy_extras
+    require_deploy_extras()
     from mmecho.deployment import onnx_metadata
     from mmecho.deployment.quantization import (calibration_inputs,
                                                 quantize_onnx)

@@ -13,8 +13,6 @@ import glob
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 from typing import Dict, List, Optional
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -178,14 +176,11 @@ def check_settings(work: str, settings: dict, tag: str) -> None:
 def run_script(args: List[str], log_path: str, tag: str) -> None:
     """Run ``python SCRIPT ARGS...`` appending its output to ``log_path``;
     a failure names the step and the log."""
-    cmd = [sys.executable] + list(args)
-    with open(log_path, 'a') as log:
-        log.write('$ ' + ' '.join(cmd) + '\n')
-        log.flush()
-        proc = subprocess.run(cmd, stdout=log, stderr=log)
-    if proc.returncode != 0:
-        raise SystemExit(f'[{tag}] {osp.basename(args[0])} failed (exit '
-                         f'{proc.returncode}); see {log_path}')
+    from tool_runs import run_tool  # tools/misc, beside this file
+    try:
+        run_tool(args, log_path)
+    except RuntimeError as e:
+        raise SystemExit(f'[{tag}] {e}') from None
 
 
 def logged_test_metrics(test_work_dir: str, prefix: str = '') -> Dict:
