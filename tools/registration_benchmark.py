@@ -44,7 +44,7 @@ Tables (``write_table``: Markdown and CSV, written atomically):
 
 ``--seed S`` trains the registration model and the three segmentation
 models with ``randomness.seed=S``; the phantom is fixed (``--phantom``
-writes ``tools/dataset_converters/make_phantom.py camus --num 30 --seed 0``
+writes the phantom of ``make_phantom.py camus --num 30 --seed 0``
 to ``--data-root``, default ``data/camus_phantom``, when it is missing), so
 seeds measure the training's variation only. ``--size S`` trains every model
 on S x S frames (the B-spline grid spacing scales with it, keeping the 16 x
@@ -64,8 +64,8 @@ from benchmark_steps import (check_settings,  # noqa: E402
                              iter_schedule_overrides, load_json, repo_path,
                              run_script, size_overrides, tool_script,
                              workers_overrides, write_json)
-from tool_runs import (pick_checkpoint, train_and_test,  # noqa: E402
-                       train_command, write_table)
+from tool_runs import (ensure_camus_phantom, pick_checkpoint,  # noqa: E402
+                       train_and_test, train_command, write_table)
 
 MODES = ('forward', 'backward', 'bidirectional')
 STRUCTURES = ('LV', 'MYO', 'LA')
@@ -302,17 +302,6 @@ def step_model(args, name, config, reg, pseudo_root, log):
     return res
 
 
-def write_phantom(args, log):
-    if osp.isdir(osp.join(args.data_root, 'database_split')):
-        return
-    print(f'writing the CAMUS phantom to {args.data_root} ...', flush=True)
-    run_script([
-        tool_script('dataset_converters', 'make_phantom.py'), 'camus',
-        args.data_root, '--num',
-        str(args.phantom_num), '--seed', '0'
-    ], log, 'phantom')
-
-
 def _f(value, fmt):
     try:
         return format(float(value), fmt)
@@ -364,7 +353,7 @@ def main(argv=None):
     os.makedirs(args.work_dir, exist_ok=True)
     log = osp.join(args.work_dir, 'benchmark.log')
     if args.phantom:
-        write_phantom(args, log)
+        ensure_camus_phantom(args.data_root, args.phantom_num)
     reg = step_registration(args, log)
     roots = step_pseudo_labels(args, reg, log)
     quality = step_pseudo_eval(args, reg, roots, log)

@@ -159,9 +159,11 @@ def write_table(header: List[str], rows: List[List[str]],
 
 def ensure_camus_phantom(data_root: str, num: int = 30) -> None:
     """Write the CAMUS phantom (seed 0, ``num`` patients) to ``data_root``
-    unless a CAMUS release is already there (``database_nifti/``); tools'
-    ``--phantom``."""
-    if osp.isdir(osp.join(data_root, 'database_nifti')):
+    unless a CAMUS release or phantom is already there (``database_nifti/``
+    or ``database_split/``); the tools' ``--phantom``."""
+    if any(
+            osp.isdir(osp.join(data_root, d))
+            for d in ('database_nifti', 'database_split')):
         return
     from mmecho.phantoms import make_camus_phantom
     print(f'writing the CAMUS phantom ({num} patients) to {data_root} ...',
