@@ -1,6 +1,7 @@
 """The command-line tools, run as a user would."""
 import glob
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -90,5 +91,11 @@ def test_meis_demo_train_eval_and_tools(meis_root, tmp_path):
     assert 'parameters:' in flops and 'MACs' in flops
     bench = run('tools/analysis_tools/benchmark.py', cfg,
                 'configs/meis/yolact_r50_meis.py', '--shape', '64', '64',
-                '--iters', '1', '--warmup', '0', '--breakdown')
+                '--iters', '1', '--warmup', '0', '--breakdown',
+                '--fuse-conv-bn', '--channels-last', '--check-inference-path')
     assert bench.count('with post-processing') == 2 and 'x1.00' in bench
+    # UPANet's inference path (in-place, folded) against its layers
+    diffs = re.findall(r'layer-by-layer: max abs diff (\S+) '
+                       r'\(largest output (\S+)\)', bench)
+    assert len(diffs) == 2
+    assert all(float(d) <= 1e-5 * max(float(top), 1) for d, top in diffs)

@@ -14,7 +14,10 @@ the same run. The models' timed runs are interleaved (A, B, A, B, ...), so
 that a slower or busier moment of a shared machine falls on all of them;
 the ratio is the median over rounds of each round's ratio. ``--breakdown``
 times each backbone stage, the neck, the heads and post-processing
-separately.
+separately. ``--check-inference-path`` prints, for every model, the
+largest difference between its network outputs at inference (no autograd:
+the in-place, folded and strip-wise steps of UPANet's panels) and its
+layer-by-layer path (autograd on) on the timed input.
 """
 import argparse
 import time
@@ -60,7 +63,31 @@ def parse_args():
         '--channels-last',
         action='store_true',
         help='NHWC memory format, for every model')
+    parser.add_argument(
+        '--check-inference-path',
+        action='store_true',
+        help='print max |inference path - layer-by-layer path| of the '
+        'network outputs of every model')
     return parser.parse_args()
+
+
+def _flat_tensors(out):
+    if torch.is_tensor(out):
+        return [out]
+    if isinstance(out, (list, tuple)):
+        return [t for o in out for t in _flat_tensors(o)]
+    return []
+
+
+def inference_path_difference(model, x):
+    """(max abs difference, largest abs output) between the network
+    outputs without autograd and with it (the layer-by-layer path)."""
+    with torch.no_grad():
+        fast = _flat_tensors(forward_network(model, x))
+    with torch.enable_grad():
+        plain = [t.detach() for t in _flat_tensors(forward_network(model, x))]
+    diff = max(float((a - b).abs().max()) for a, b in zip(fast, plain))
+    return diff, max(float(b.abs().max()) for b in plain)
 
 
 def sync(device):
@@ -216,6 +243,10 @@ def main():
             mean, std = float(t.mean()), float(t.std())
             print(f'  {label:22s} {mean * 1e3:8.1f} ms +- {std * 1e3:5.1f}'
                   f'  {1 / mean:7.2f} FPS  x{ratio:.2f} vs first')
+        if args.check_inference_path:
+            diff, top = inference_path_difference(models[i], runs[i][1])
+            print(f'  inference path vs layer-by-layer: max abs diff '
+                  f'{diff:.2e} (largest output {top:.2f})')
         if args.breakdown:
             _, x, sample = runs[i]
             parts = breakdown(models[i], x, sample, args, args.device)

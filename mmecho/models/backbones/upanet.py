@@ -4,11 +4,25 @@ from typing import Sequence, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmecho.registry import MODELS
-from ..layers.panel_attention import BaseConv, Panel
+from ..layers.panel_attention import BaseConv, Panel, fast_inference
+
+#: At inference a transition block whose conv-branch map would hold more
+#: than ``STRIP_ABOVE_BYTES`` (the stem at 544x544: 94 MB) runs its conv
+#: branch and the panel's 2x2 shortcut in horizontal strips whose largest
+#: map holds about ``STRIP_BYTES``. Smaller maps (stage 1 at 544: 24 MB)
+#: gained nothing from strips on CPU (``benchmark.py --breakdown``).
+STRIP_ABOVE_BYTES = 32 * 2**20
+STRIP_BYTES = 16 * 2**20
+
+
+def pad_rows(x: Tensor, top: bool, bottom: bool) -> Tensor:
+    """One zero row above and/or below ``x`` (N, C, h, W)."""
+    return F.pad(x, (0, 0, int(top), int(bottom))) if top or bottom else x
 
 
 class UPABlock(nn.Module):
@@ -35,8 +49,46 @@ class UPABlock(nn.Module):
         self.panel = Panel(in_channels, channels, stride, global_attention)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not self.dense and fast_inference(self):
+            rows = self._strip_rows(x)
+            if rows < x.shape[-2] // 2:
+                sc = self._shortcut_in_strips(x, rows)
+                return self.panel.join(self.panel.branch(x, True), sc, True)
         y = self.panel(x, self.conv(x))
         return torch.cat([x, y], dim=1) if self.dense else y
+
+    def _strip_rows(self, x: Tensor) -> int:
+        """Output rows per strip: the conv branch's map (N, C, 2 * rows,
+        W) holds about ``STRIP_BYTES``; all rows (no strips) when the whole
+        map holds at most ``STRIP_ABOVE_BYTES``."""
+        n, _, h, w = x.shape
+        row = 2 * n * w * self.conv[0][0].out_channels * x.element_size()
+        if row * (h // 2) <= STRIP_ABOVE_BYTES:
+            return h // 2
+        return max(1, STRIP_BYTES // row)
+
+    def _shortcut_in_strips(self, x: Tensor, rows: int) -> Tensor:
+        """``panel.shortcut(conv(x))``, (N, C, H // 2, W // 2), computed
+        ``rows`` output rows at a time.
+
+        Output rows [a, b) need conv-branch rows [2a, 2b), which need the
+        first BaseConv's rows [2a - 1, 2b + 1) (zero rows outside the
+        image, the second conv's padding), which need input rows
+        [2a - 2, 2b + 2). Every output value is computed once, from the
+        same products as the whole-map path; only the full-resolution maps
+        (94 MB each for the stem at 544x544) are never allocated.
+        """
+        h = x.shape[-2]
+        conv1, conv2 = self.conv
+        outs = []
+        for a in range(0, h // 2, rows):
+            r0, r1 = 2 * a, min(2 * (a + rows), 2 * (h // 2))
+            c0, c1 = max(r0 - 1, 0), min(r1 + 1, h)
+            xi = x[:, :, max(c0 - 1, 0):min(c1 + 1, h)]
+            y = conv1.forward_rows(pad_rows(xi, c0 == 0, c1 == h))
+            y = conv2.forward_rows(pad_rows(y, r0 == 0, r1 == h))
+            outs.append(self.panel.shortcut.forward_rows(y))
+        return torch.cat(outs, dim=2)
 
 
 @MODELS.register_module()
