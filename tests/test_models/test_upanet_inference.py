@@ -101,7 +101,8 @@ def test_backbone_inference_equals_layer_by_layer(monkeypatch, fuse,
 
 
 @pytest.mark.parametrize('channels_last', [False, True])
-@pytest.mark.parametrize('strip_bytes', [1, 3 * 2 * 96 * 8 * 4, None])
+# 3 output rows of the stem (8 channels, 96 wide, batch 2) per strip
+@pytest.mark.parametrize('strip_bytes', [1, 3 * 2 * 2 * 96 * 8 * 4, None])
 def test_strips_of_any_height_give_the_whole_map(monkeypatch, strip_bytes,
                                                  channels_last):
     """1 byte: one output row per strip; the second value: 3 rows per
@@ -117,7 +118,7 @@ def test_strips_of_any_height_give_the_whole_map(monkeypatch, strip_bytes,
     assert_same(inference(model, x), layer_by_layer(model, x))
 
 
-@pytest.mark.parametrize('size', [(12, 10), (13, 10), (12, 9), (2, 4)])
+@pytest.mark.parametrize('size', [(12, 10), (13, 10), (12, 9), (4, 6)])
 @pytest.mark.parametrize('channels_last', [False, True])
 def test_transition_block_in_strips_any_size(monkeypatch, size,
                                              channels_last):
@@ -206,3 +207,34 @@ def test_traced_graph_keeps_the_plain_layers():
     assert 'aten::prelu' in graph and 'aten::leaky_relu_' not in graph
     assert 'aten::pixel_unshuffle' in graph
     assert_same(list(traced(x)), layer_by_layer(model, x))
+
+
+def test_inference_takes_every_fast_step(monkeypatch):
+    """Without autograd the fused stem kernel, the strips, space-to-depth
+    and the in-place PReLU all run (so the comparisons above compare two
+    different computations); with autograd none of them does."""
+    strips(monkeypatch, 1)
+    calls = {}
+
+    def spy(owner, name):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    spy(Panel, 'fused_input_kernel')
+    spy(UPABlock, '_shortcut_in_strips')
+    spy(panel_module, 'space_to_depth')
+    spy(panel_module.F, 'leaky_relu_')
+    model = build_upanet().to(memory_format=torch.channels_last)
+    x = torch.randn(1, 3, 64, 64).contiguous(memory_format=torch.channels_last)
+    layer_by_layer(model, x)
+    assert calls == {}
+    inference(model, x)
+    assert set(calls) == {
+        'fused_input_kernel', '_shortcut_in_strips', 'space_to_depth',
+        'leaky_relu_'
+    }

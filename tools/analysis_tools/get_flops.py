@@ -46,7 +46,10 @@ def count(config, shape) -> dict:
     model.eval()
     x = torch.zeros(1, 3, *shape)
     params = sum(p.numel() for p in model.parameters())
-    with torch.no_grad():
+    # Autograd on: UPANet's panels then run their layers one by one, as
+    # the paper's network does; without it they take the fused inference
+    # path (mmecho.models.layers.panel_attention), whose counts differ.
+    with torch.enable_grad():
         info = get_model_complexity_info(
             model, inputs=(x, ), show_table=False, show_arch=False)
         counter = FlopCounterMode(display=False)

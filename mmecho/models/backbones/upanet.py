@@ -11,11 +11,12 @@ from torch import Tensor
 from mmecho.registry import MODELS
 from ..layers.panel_attention import BaseConv, Panel, fast_inference
 
-#: At inference a transition block whose conv-branch map would hold more
-#: than ``STRIP_ABOVE_BYTES`` (the stem at 544x544: 94 MB) runs its conv
-#: branch and the panel's 2x2 shortcut in horizontal strips whose largest
-#: map holds about ``STRIP_BYTES``. Smaller maps (stage 1 at 544: 24 MB)
-#: gained nothing from strips on CPU (``benchmark.py --breakdown``).
+#: At CPU inference a transition block whose conv-branch map would hold
+#: more than ``STRIP_ABOVE_BYTES`` (the stem at 544x544: 94 MB) runs its
+#: conv branch and the panel's 2x2 shortcut in horizontal strips whose
+#: largest map holds about ``STRIP_BYTES``: fresh large maps cost page
+#: faults on CPU. Smaller maps (stage 1 at 544: 24 MB) gained nothing.
+#: GPUs (caching allocator) run the whole map.
 STRIP_ABOVE_BYTES = 32 * 2**20
 STRIP_BYTES = 16 * 2**20
 
@@ -49,7 +50,8 @@ class UPABlock(nn.Module):
         self.panel = Panel(in_channels, channels, stride, global_attention)
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.dense and fast_inference(self):
+        if (not self.dense and x.device.type == 'cpu'
+                and fast_inference(self)):
             rows = self._strip_rows(x)
             if rows < x.shape[-2] // 2:
                 sc = self._shortcut_in_strips(x, rows)
@@ -74,9 +76,10 @@ class UPABlock(nn.Module):
         Output rows [a, b) need conv-branch rows [2a, 2b), which need the
         first BaseConv's rows [2a - 1, 2b + 1) (zero rows outside the
         image, the second conv's padding), which need input rows
-        [2a - 2, 2b + 2). Every output value is computed once, from the
-        same products as the whole-map path; only the full-resolution maps
-        (94 MB each for the stem at 544x544) are never allocated.
+        [2a - 2, 2b + 2). The values are the whole-map path's, from the
+        same products; the first conv's two rows next to each strip border
+        are computed twice (2 rows in 2 * rows), and the full-resolution
+        maps (94 MB each for the stem at 544x544) are never allocated.
         """
         h = x.shape[-2]
         conv1, conv2 = self.conv

@@ -47,9 +47,11 @@ SPACE_TO_DEPTH_MIN_NUMEL = 2**20
 
 def fast_inference(module: nn.Module) -> bool:
     """True where the in-place and fused inference steps apply: eval mode,
-    no autograd, not tracing or scripting."""
+    no autograd, not tracing, scripting or compiling (``torch.compile``,
+    ``torch.export``)."""
     return not (module.training or torch.is_grad_enabled()
-                or torch.jit.is_tracing() or torch.jit.is_scripting())
+                or torch.jit.is_tracing() or torch.jit.is_scripting()
+                or torch.compiler.is_compiling())
 
 
 def prelu(x: Tensor, act: nn.PReLU, inplace: bool) -> Tensor:
