@@ -71,21 +71,14 @@ def parse_args():
     return parser.parse_args()
 
 
-def _flat_tensors(out):
-    if torch.is_tensor(out):
-        return [out]
-    if isinstance(out, (list, tuple)):
-        return [t for o in out for t in _flat_tensors(o)]
-    return []
-
-
 def inference_path_difference(model, x):
     """(max abs difference, largest abs output) between the network
     outputs without autograd and with it (the layer-by-layer path)."""
+    from mmecho.deployment.onnx_export import _flatten
     with torch.no_grad():
-        fast = _flat_tensors(forward_network(model, x))
+        fast = _flatten(forward_network(model, x))
     with torch.enable_grad():
-        plain = [t.detach() for t in _flat_tensors(forward_network(model, x))]
+        plain = [t.detach() for t in _flatten(forward_network(model, x))]
     diff = max(float((a - b).abs().max()) for a, b in zip(fast, plain))
     return diff, max(float(b.abs().max()) for b in plain)
 

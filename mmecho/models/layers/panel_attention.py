@@ -231,6 +231,7 @@ class Panel(nn.Module):
         self.dw = nn.Conv2d(c4, c4, 3, padding=1, groups=c4, bias=False)
         self.fuse_input = in_channels <= FUSED_INPUT_MAX_CHANNELS
         if stride == 1:
+            self.attention = None
             self.pw = nn.Conv2d(c4, c4, 1, bias=False)
             self.norm_act = NormAct(c4)
         else:
@@ -267,6 +268,16 @@ class Panel(nn.Module):
             kernel = self.pw.weight.flatten(1) @ kernel
         return kernel.reshape(-1, c_in, 6, 6)
 
+    def _point_wise(self, u: Tensor, perm: Tensor = None) -> Tensor:
+        """The attention (if any) and the point-wise conv on the unshuffled,
+        depth-wise-convolved ``u``; ``perm``: ``u`` is panel-major
+        (:func:`space_to_depth`)."""
+        if self.attention is not None:
+            return self.pw(self.attention(u, perm is not None))
+        if perm is not None:
+            return F.conv2d(u, self.pw.weight[:, perm], self.pw.bias)
+        return self.pw(u)
+
     def _fuses_pw(self) -> bool:
         return self.stride == 2 and self.attention is None
 
@@ -300,32 +311,24 @@ class Panel(nn.Module):
             output: stride 1, (N, C, H, W); stride 2, (N, C, ceil(H/2),
             ceil(W/2)).
         """
-        fused = self._fused_input(x, inference)
-        if fused:
+        if self._fused_input(x, inference):
             size = tuple(x.shape[-2:])
             u = F.conv2d(x, self.fused_input_kernel(), stride=2, padding=2)
+            p = u if self._fuses_pw() else self._point_wise(u)
         else:
             z, size = _even_size(self.transition(x))
-        panels_first = (not fused and inference and self.dw.bias is None
-                        and z.numel() >= SPACE_TO_DEPTH_MIN_NUMEL
-                        and z.is_contiguous(memory_format=torch.channels_last))
-        if panels_first:
-            # The same depth-wise products on space_to_depth's channel
-            # order; the point-wise conv reads its inputs in that order.
-            perm = _panels_first(z.shape[1], z.device)
-            u = F.conv2d(
-                space_to_depth(z), self.dw.weight[perm], None, 1, 1, 1,
-                self.dw.groups)
-        elif not fused:
-            u = self.dw(F.pixel_unshuffle(z, 2))
-        if fused and self._fuses_pw():
-            p = u  # the kernel includes pw
-        elif self.stride == 2 and self.attention is not None:
-            p = self.pw(self.attention(u, panels_first))
-        elif panels_first:
-            p = F.conv2d(u, self.pw.weight[:, perm], self.pw.bias)
-        else:
-            p = self.pw(u)
+            if (inference and self.dw.bias is None
+                    and z.numel() >= SPACE_TO_DEPTH_MIN_NUMEL
+                    and z.is_contiguous(memory_format=torch.channels_last)):
+                # The same depth-wise products on space_to_depth's channel
+                # order; the point-wise conv reads its inputs in that order.
+                perm = _panels_first(z.shape[1], z.device)
+                u = F.conv2d(
+                    space_to_depth(z), self.dw.weight[perm], None, 1, 1, 1,
+                    self.dw.groups)
+                p = self._point_wise(u, perm)
+            else:
+                p = self._point_wise(self.dw(F.pixel_unshuffle(z, 2)))
         if self.stride == 2:
             return self.norm_act(p)
         s = F.pixel_shuffle(self.norm_act(p), 2)
