@@ -238,3 +238,20 @@ def test_inference_takes_every_fast_step(monkeypatch):
         'fused_input_kernel', '_shortcut_in_strips', 'space_to_depth',
         'leaky_relu_'
     }
+
+
+def test_space_to_depth_orders_channels_as_tensorflow_and_pixel_unshuffle():
+    """TensorFlow's documented ``space_to_depth`` example: the NHWC input
+    [[[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]]] with block 2
+    gives [[[[1, 2, ..., 12]]]]. And PyTorch's ``pixel_unshuffle`` holds
+    the same values with channel ``4c + s`` where space-to-depth has
+    ``s * C + c``."""
+    nhwc = torch.arange(1., 13.).reshape(1, 2, 2, 3)
+    z = nhwc.permute(0, 3, 1, 2)  # (1, 3, 2, 2)
+    assert panel_module.space_to_depth(z).flatten().tolist() == list(
+        range(1, 13))
+    z = torch.randn(2, 5, 6, 8).contiguous(memory_format=torch.channels_last)
+    order = [4 * c + s for s in range(4) for c in range(5)]
+    assert torch.equal(
+        torch.nn.functional.pixel_unshuffle(z, 2)[:, order],
+        panel_module.space_to_depth(z))
