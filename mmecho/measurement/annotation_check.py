@@ -16,12 +16,19 @@ image of the same size score below 0.7 (the rest have walls where the true
 image has them, at that size); :func:`annotation_mismatch` flags a score
 below 0.7. A heuristic: it catches a wrong image, it cannot prove the right
 one.
+
+Screens with a model's masks burned in: only their grey pixels are compared
+(see :func:`tissue_brighter_share`); ``python
+tools/analysis_tools/benchmark_annotation_check.py WORK_DIR`` measures the
+check on phantoms whose screens have such masks (figures in
+``docs/amem.md``).
 """
 from typing import Dict, Optional, Tuple
 
 import numpy as np
 
 from .mmode_profiles import band_edges
+from .screen_colour import coloured_pixels
 
 # (class, which edge, tissue above the edge?) of borders between a wall and
 # blood
@@ -38,10 +45,13 @@ def _edges(band) -> Tuple[np.ndarray, np.ndarray]:
     return band_edges(band)
 
 
-def _side_means(cum: np.ndarray, edge: np.ndarray, below: bool, gap: int,
-                depth: int) -> np.ndarray:
+def _side_means(cum: np.ndarray, count: np.ndarray, edge: np.ndarray,
+                below: bool, gap: int, depth: int) -> np.ndarray:
     """Mean gray value ``gap``..``depth`` px above / below ``edge`` per
-    column (NaN where that falls outside the image or the edge is NaN)."""
+    column over the grey pixels (``cum``, ``count``: column-wise cumulative
+    sums of the grey values and of the grey pixels); NaN where that falls
+    outside the image, the edge is NaN or fewer than half of the pixels are
+    grey."""
     h = cum.shape[0] - 1
     cols = np.arange(len(edge))
     out = np.full(len(edge), np.nan)
@@ -54,7 +64,9 @@ def _side_means(cum: np.ndarray, edge: np.ndarray, below: bool, gap: int,
     r0, r1 = r0.astype(int), r1.astype(int)
     ok &= (r0 >= 0) & (r1 <= h) & (r1 > r0)
     r0, r1, c = r0[ok], r1[ok], cols[ok]
-    out[ok] = (cum[r1, c] - cum[r0, c]) / (r1 - r0)
+    n = count[r1, c] - count[r0, c]
+    mean = (cum[r1, c] - cum[r0, c]) / np.maximum(n, 1)
+    out[ok] = np.where(n >= 0.5 * (r1 - r0), mean, np.nan)
     return out
 
 
@@ -76,25 +88,40 @@ def tissue_brighter_share(image: np.ndarray,
         float or None: in [0, 1]; None when the view is not LV or AV, a
         border has fewer than 20 comparable columns, or the band widths do
         not fit the image (then nothing can be said).
+
+    Only grey pixels are compared: what a screenshot has burned in over the
+    panel in colour (a model's masks, their boxes, calipers; and 2 px around
+    them, where JPEG spreads the colour) is left out of the side means, and
+    a column whose side is mostly colour is not comparable. Under a mask
+    the brightness is the mask's as much as the tissue's (a yellow mask
+    over a cavity makes the blood the brighter side), so no channel of it
+    can be compared with the grey beside it.
     """
     lv = 'IVS' in bands and 'LVPW' in bands
     av = 'AoR' in bands and 'LA' in bands
     if lv == av:
         return None
     gray = image
+    grey = np.ones(gray.shape[:2], bool)
     if gray.ndim == 3:
         import cv2
-        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
-    gray = gray.astype(np.float64)
+        colour = coloured_pixels(gray)
+        if colour is not None:
+            # JPEG spreads a colour's chroma over 2 px around it
+            grey = ~cv2.dilate(colour.astype(np.uint8), np.ones(
+                (5, 5), np.uint8)).astype(bool)
+        gray = cv2.cvtColor(gray[..., :3], cv2.COLOR_BGR2GRAY)
+    gray = gray.astype(np.float64) * grey
     cum = np.vstack([np.zeros((1, gray.shape[1])), np.cumsum(gray, 0)])
+    count = np.vstack([np.zeros((1, gray.shape[1])), np.cumsum(grey, 0)])
     shares = []
     for cls, which, tissue_above in TISSUE_BLOOD_BORDERS['LV' if lv else 'AV']:
         top, bottom = _edges(bands[cls])
         edge = top if which == 'top' else bottom
         if len(edge) != gray.shape[1]:
             return None
-        above = _side_means(cum, edge, False, gap, depth)
-        below = _side_means(cum, edge, True, gap, depth)
+        above = _side_means(cum, count, edge, False, gap, depth)
+        below = _side_means(cum, count, edge, True, gap, depth)
         both = np.isfinite(above) & np.isfinite(below)
         if both.sum() < 20:
             return None

@@ -31,6 +31,8 @@ import numpy as np
 
 from mmecho.errors import DatasetFormatError
 
+from .screen_colour import coloured_pixels
+
 
 def read_sidecar_cm_per_px(image_path: str) -> Optional[float]:
     """``cm_per_px`` from ``<image>.json`` next to the image, if present.
@@ -68,6 +70,28 @@ def _gray(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def _without_colour(image: np.ndarray
+                    ) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """(H, W) uint8 grey of a capture under what is drawn over it in colour,
+    and the (H, W) bool mask of the coloured pixels (None when there are
+    none).
+
+    An M-mode panel is grey; what an export draws over it in colour (masks
+    blended over the structures, their boxes, calipers, a coloured cursor
+    or ECG) is not panel content. The grey is the darkest channel: a mask of
+    opacity ``a`` blended over grey ``g`` leaves ``(1 - a) g`` (plus ``a``
+    times the colour's darkest channel) there, so the panel's texture stays
+    visible under it, while an opaque line of a pure colour is 0. Coloured:
+    :func:`mmecho.measurement.screen_colour.coloured_pixels`.
+    """
+    gray = _gray(image)
+    coloured = coloured_pixels(image)
+    if coloured is None:
+        return gray, None
+    bgr = image[..., :3]
+    return cv2.min(cv2.min(bgr[..., 0], bgr[..., 1]), bgr[..., 2]), coloured
+
+
 def find_mmode_panel(image: np.ndarray,
                      level: float = 12.0) -> Tuple[int, int, int, int]:
     """Bounding rows/columns of the M-mode panel.
@@ -90,7 +114,7 @@ def find_mmode_panel(image: np.ndarray,
         ValueError: when no such panel is found (not an M-mode capture, or
             a degenerate image).
     """
-    gray = _gray(image)
+    gray, coloured = _without_colour(np.asarray(image))
     if gray.ndim != 2 or min(gray.shape) < 32:
         raise ValueError(f'no M-mode panel: image of shape {image.shape} '
                          'is too small')
@@ -119,9 +143,9 @@ def find_mmode_panel(image: np.ndarray,
     out = int(0.08 * w)
     rows = np.nonzero((starts <= left + tol) & (ends >= right - tol)
                       & (starts >= left - out) & (ends <= right + out))[0]
-    if len(rows) < 0.1 * h:
+    if len(rows) == 0:
         raise ValueError('no M-mode panel found (too few panel rows)')
-    # the largest group of panel rows whose gaps stay below a third of it
+    # groups of panel rows whose gaps stay below a quarter of them
     groups, cur = [], [rows[0]]
     for r in rows[1:]:
         if r - cur[-1] > max(0.25 * (cur[-1] - cur[0] + 1), 40):
@@ -129,20 +153,39 @@ def find_mmode_panel(image: np.ndarray,
             cur = []
         cur.append(r)
     groups.append(cur)
-    g = max(groups, key=lambda g: len(g))
-    return _refine_panel(gray, int(g[0]), int(g[-1]) + 1, left, right)
+    # a wide gap is still inside the panel when nothing lies beside the
+    # panel in its rows: a blood pool (LV cavity, aortic lumen, LA) is
+    # black across the whole width, and the dark near field under the
+    # panel's top line too; a gap beside other screen content is not
+    beside = content.copy()
+    beside[:, max(left - tol, 0):min(right + out, w)] = 0
+    quiet = beside.sum(1) <= max(2, 0.01 * w)
+    merged = [list(groups[0])]
+    for g in groups[1:]:
+        if quiet[merged[-1][-1] + 1:g[0]].all():
+            merged[-1].extend(g)
+        else:
+            merged.append(list(g))
+    g = max(merged, key=len)
+    if len(g) < 0.1 * h and g[-1] - g[0] + 1 < 0.2 * h:
+        raise ValueError('no M-mode panel found (too few panel rows)')
+    return _refine_panel(gray, int(g[0]), int(g[-1]) + 1, left, right,
+                         np.asarray(g), coloured)
 
 
-def _refine_panel(gray, top, bottom, left, right, level=4):
+def _refine_panel(gray, top, bottom, left, right, panel_rows, coloured=None,
+                  level=4):
     """Move each edge to where the raw (unsmoothed) panel content ends:
-    rows / columns where at least half as many pixels as inside the panel
-    are above a low grey level (dark near-field rows count, the black
-    screen background does not)."""
+    rows / columns where at least half as many pixels as in the panel's
+    textured rows (``panel_rows``) are above a low grey level (dark
+    near-field rows count, the black screen background does not). Columns
+    mostly drawn in colour (``coloured``: a cursor line, a box's side) are
+    stepped over where they hide the panel: they are neither panel nor
+    background."""
     h, w = gray.shape
     on = gray > level
 
-    def edge(frac, start, step, lo, hi, shrink, grow):
-        ref = 0.5 * np.median(frac[lo:hi])
+    def edge(frac, start, step, ref, shrink, grow):
         i = start
         # shrink while outside, then grow while inside
         for _ in range(shrink):
@@ -165,12 +208,33 @@ def _refine_panel(gray, top, bottom, left, right, level=4):
     # not an edge; the depth scale's marks beside the panel are never
     # reached because the black gap before them stops the walk)
     ref = 0.5 * np.median(cols[c_lo:c_hi])
+    # a vertical line drawn in colour (a cursor, a box's side: a run of at
+    # most 10 mostly coloured columns) is neither panel nor background and
+    # is stepped over (JPEG blurs its colour into a halo that is judged as
+    # the rest); under a translucent mask (wide) the panel's texture still
+    # counts
+    judged = np.ones(len(cols), bool)
+    if coloured is not None:
+        line = np.r_[0, (coloured[top:bottom].mean(0) > 0.3).astype(int), 0]
+        d = np.diff(line)
+        for a, b in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]):
+            if b - a <= 10:
+                judged[a:b] = False
+    grey_idx = np.nonzero(judged)[0]
 
     def walk(i, step):
         while 0 <= i + step < len(cols):
-            nxt = cols[i + step:i + 5 * step:step] if step > 0 else \
-                cols[max(i - 4, 0):i][::-1]
-            if len(nxt) and np.all(nxt < ref):
+            # the next 4 judged columns among the next 8 (all 4 next ones
+            # when nothing is coloured); fewer than 2 there: keep walking
+            if step > 0:
+                k = np.searchsorted(grey_idx, i, side='right')
+                nxt = grey_idx[k:k + 4]
+                nxt = nxt[nxt <= i + 8]
+            else:
+                k = np.searchsorted(grey_idx, i, side='left')
+                nxt = grey_idx[max(k - 4, 0):k][::-1]
+                nxt = nxt[nxt >= i - 8]
+            if len(nxt) >= 2 and np.all(cols[nxt] < ref):
                 break
             i += step
         return i
@@ -178,10 +242,10 @@ def _refine_panel(gray, top, bottom, left, right, level=4):
     left = walk(c_lo, -1)
     right = walk(c_hi, 1) + 1
     rows = on[:, left:right].mean(1)
-    r_lo, r_hi = top + (bottom - top) // 4, bottom - (bottom - top) // 4
+    ref_rows = 0.5 * np.median(rows[panel_rows])
     # rows: a dark near field may have been left out
-    top = edge(rows, top, -1, r_lo, r_hi, 20, 60)
-    bottom = edge(rows, bottom - 1, 1, r_lo, r_hi, 20, 60) + 1
+    top = edge(rows, top, -1, ref_rows, 20, 60)
+    bottom = edge(rows, bottom - 1, 1, ref_rows, 20, 60) + 1
     return int(top), int(bottom), int(left), int(right)
 
 
@@ -261,24 +325,108 @@ class DepthScale:
         return self.cm_per_px is not None
 
 
+def _without_long_lines(binary: np.ndarray, length: int = 41) -> np.ndarray:
+    """``binary`` (uint8 0/1) without straight vertical or horizontal lines
+    of ``length`` px or more (box outlines, a panel's top line, a cursor):
+    no mark of a depth scale is that long. Where a vertical line crossed a
+    mark, the mark is bridged again (its pixels on both sides of the line
+    are ink)."""
+    vert = cv2.morphologyEx(binary, cv2.MORPH_OPEN,
+                            np.ones((length, 1), np.uint8))
+    horiz = cv2.morphologyEx(binary, cv2.MORPH_OPEN,
+                             np.ones((1, length), np.uint8))
+    if not vert.any() and not horiz.any():
+        return binary
+    out = binary & (1 - vert) & (1 - horiz)
+    if vert.any():
+        bridged = cv2.morphologyEx(out, cv2.MORPH_CLOSE,
+                                   np.ones((1, 7), np.uint8))
+        out |= bridged & vert & (1 - horiz)
+    return out
+
+
+def _split_dash(sub: np.ndarray) -> Optional[Tuple[int, int]]:
+    """Columns ``(a, b)`` (half open) of a dash fused with the numeral it
+    touches (``-1`` drawn as one connected mark), in the (h, w) bool mask
+    of one component; None when it is not one.
+
+    The dash is a run of at least 4 columns at either end whose ink lies in
+    the same thin band of rows (at most a third of the glyph's height, about
+    its middle), followed by at least 2 columns of glyph whose ink spans at
+    least 60 % of the height (a dash's own frayed end is not a glyph). A digit's own
+    thin strokes (the slant of a '4', the flag of a '1') change rows from
+    column to column and are not taken for a dash.
+    """
+    h, w = sub.shape
+    if h < 7 or w < 6:
+        return None
+    band = max(3, int(np.ceil(h / 3.0)))
+    for cols in (range(w), range(w - 1, -1, -1)):
+        # the dash's rows: those of its first 3 columns; it runs on while a
+        # column's ink stays within them (+-1 row)
+        first = [np.nonzero(sub[:, c])[0] for c in list(cols)[:3]]
+        if any(len(ys) == 0 for ys in first):
+            continue
+        lo = min(ys[0] for ys in first)
+        hi = max(ys[-1] for ys in first)
+        if hi - lo + 1 > band:
+            continue
+        n = 0
+        for c in cols:
+            ys = np.nonzero(sub[:, c])[0]
+            if not len(ys) or ys[0] < lo - 1 or ys[-1] > hi + 1:
+                break
+            n += 1
+        if n < 4 or n > w - 2 or n < 1.5 * (hi - lo + 1):
+            continue
+        if abs((lo + hi) / 2 - (h - 1) / 2) > 0.2 * h:
+            continue  # a bar at a glyph's top or bottom, not a tick
+        cut = (0, n) if cols.start == 0 else (w - n, w)
+        rest = np.delete(sub, np.s_[cut[0]:cut[1]], axis=1).any(1)
+        ys = np.nonzero(rest)[0]
+        if len(ys) and ys[-1] - ys[0] + 1 >= max(5, 0.6 * h):
+            return cut  # the rest is as tall as a glyph
+    return None
+
+
 def _blobs(gray: np.ndarray, x_off: int, y_off: int) -> List[_Blob]:
+    """The marks beside a panel: connected components (8-connected) of the
+    pixels at least 32 grey levels above the region's median, without long
+    straight lines (:func:`_without_long_lines`); a dash fused with its
+    numeral is split into the two (:func:`_split_dash`)."""
     bg = float(np.median(gray))
     binary = (gray.astype(np.float32) > bg + 32).astype(np.uint8)
+    binary = _without_long_lines(binary)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, 8)
     weight = np.clip(gray.astype(np.float32) - bg, 0, None)
     out = []
+
+    def blob(sub, wt, x, y):
+        ys, xs = np.nonzero(sub)
+        tot = wt[ys, xs].sum()
+        return _Blob(x + xs.min() + x_off, x + xs.max() + x_off,
+                     y + ys.min() + y_off, y + ys.max() + y_off,
+                     float((wt[ys, xs] * ys).sum() / tot) + y + y_off,
+                     float((wt[ys, xs] * xs).sum() / tot) + x + x_off)
+
     for i in range(1, n):
         x, y, w, h, area = stats[i]
         if area < 2 or w > 60 or h > 40:
             continue
         sub = labels[y:y + h, x:x + w] == i
         wt = weight[y:y + h, x:x + w] * sub
-        tot = wt.sum()
-        yy, xx = np.mgrid[0:h, 0:w]
-        out.append(
-            _Blob(x + x_off, x + w - 1 + x_off, y + y_off, y + h - 1 + y_off,
-                  float((wt * yy).sum() / tot) + y + y_off,
-                  float((wt * xx).sum() / tot) + x + x_off))
+        if wt.sum() <= 0:
+            continue
+        cut = _split_dash(sub)
+        if cut is None:
+            out.append(blob(sub, wt, x, y))
+            continue
+        a, b = cut
+        for part in (slice(a, b), slice(b, w) if a == 0 else slice(0, a)):
+            piece = np.zeros_like(sub)
+            piece[:, part] = sub[:, part]
+            if piece.any() and wt[piece].sum() > 0:
+                out.append(blob(piece, wt * piece, x, y))
     return out
 
 
@@ -331,8 +479,8 @@ def _count_digits(groups: List[list],
 
     Two touching digits form one glyph. Against the scale's typical digit
     width (``ref``: the 75th percentile of its glyph widths, as a narrow "1"
-    is the exception), a glyph wider than 1.45x counts as two digits, one
-    narrower than 1.1x as one; in between (a wide "4", or two narrow "1"s
+    is the exception), a glyph wider than 1.45x counts as two digits (wider
+    than 2.6x: text), one narrower than 1.1x as one; in between (a wide "4", or two narrow "1"s
     touching) it may be either, and the numbering test does not use it.
     """
     widths = [b.w for g in groups for b in g]
@@ -342,6 +490,9 @@ def _count_digits(groups: List[list],
     out = []
     for g in groups:
         wide = sum(b.w > 1.45 * ref for b in g)
+        # a glyph wider than 2.6 digits is three glyphs or more run together
+        # (a label written over a numeral): text
+        wide += 2 * sum(b.w > 2.6 * ref for b in g)
         unsure = sum(1.1 * ref < b.w <= 1.45 * ref for b in g)
         lo = len(g) + wide
         hi = lo + unsure
@@ -523,6 +674,14 @@ def _read_column(dashes: List[_Blob], small: List[_Blob],
         return DepthScale(
             None, f'uncertain: the scale\'s 0 (row {row0:.0f}) is not at the '
             f'panel top (row {top})')
+    # the scale describes this panel: its marks run down to the panel's
+    # bottom (an occluded last mark leaves at most 1.6 cm unmarked)
+    deepest = max(m[0] for m in marks)
+    if bottom - 1 - deepest > 1.6 * px_per_cm:
+        return DepthScale(
+            None, f'uncertain: the scale\'s marks end at row {deepest:.0f}, '
+            f'{(bottom - 1 - deepest) / px_per_cm:.1f} cm above the panel '
+            f'bottom (row {bottom})')
     n_cm = int(np.floor((panel[1] - 1 - row0) / px_per_cm + 1e-6)) + 1
     return DepthScale(
         cm_per_px=1.0 / px_per_cm,
@@ -566,10 +725,12 @@ def read_depth_scale_marks(
     y0 = max(top - 30, 0)
     y1 = min(bottom + 30, h)
     results = []
+    searched = []
     for side, (c0, c1) in ((1, (right, min(right + margin, w))),
                            (-1, (max(left - margin, 0), left))):
         if c1 - c0 < 8:
             continue
+        searched.append(f'{c0}-{c1} ({"right" if side > 0 else "left"})')
         blobs = _blobs(gray[y0:y1, c0:c1], c0, y0)
         dashes = [
             b for b in blobs
@@ -601,8 +762,15 @@ def read_depth_scale_marks(
         if max(vals) / min(vals) > 1.01:
             return DepthScale(None, 'two depth scales disagree', panel=panel)
         return max(good, key=lambda r: len(r.marks))
-    why = results[0].status if results else 'no depth-scale marks found'
-    return DepthScale(None, why, panel=panel)
+    if results:
+        why = results[0].status
+    else:
+        why = ('no depth-scale marks found: no column of 3 or more dashes '
+               'with a common inner end')
+    where = (f'M-mode panel rows {top}-{bottom}, columns {left}-{right}; '
+             f'scale searched in rows {y0}-{y1}, columns '
+             f'{" and ".join(searched) or "none (no room beside the panel)"}')
+    return DepthScale(None, f'{why} [{where}]', panel=panel)
 
 
 def read_depth_scale(image: np.ndarray,

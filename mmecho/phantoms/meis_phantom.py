@@ -32,7 +32,8 @@ import cv2
 import numpy as np
 
 from mmecho.utils import atomic_write, atomic_write_text
-from .mmode_screen import ScreenStyle, classic_style, draw_screen, sample_style
+from .mmode_screen import (ScreenStyle, classic_style, draw_screen,
+                           philips_style, sample_style)
 from .ultrasound import complex_scatterers, form_bmode
 
 CLASSES = ('IVS', 'LVPW', 'LA', 'AoR')
@@ -209,6 +210,47 @@ def _extent_cm(params, kind) -> float:
     return max(_av_geometry(params, w)['la_bot'] for w in (0.0, 1.1)) + 0.4
 
 
+PHILIPS_SHARE = 0.25  # share of the 'vendor' screens with the Philips layout
+
+
+def _side_rng(rng: np.random.Generator) -> np.random.Generator:
+    """A generator derived from ``rng`` without drawing from it (its seed
+    sequence spawns a child), so ``rng``'s own stream is unchanged."""
+    seq = getattr(rng.bit_generator, 'seed_seq', None)
+    if seq is None or not hasattr(seq, 'spawn'):
+        return rng
+    return np.random.default_rng(seq.spawn(1)[0])
+
+
+def _burn_in_masks(img: np.ndarray, style: ScreenStyle, bands: Dict,
+                   rng: np.random.Generator) -> None:
+    """A model's output as screenshots show it: each structure (rows
+    ``top..bottom`` per panel column, px) filled with a translucent colour
+    (opacity 0.3-0.6) and outlined by its box, over a stretch of the
+    panel's columns."""
+    top, bottom, left, right = style.panel
+    # BGR; yellow and cyan over a cavity make it brighter than the tissue
+    colours = [(0, 0, 255), (0, 255, 255), (255, 255, 0), (0, 200, 0),
+               (255, 120, 0), (200, 0, 200)]
+    first = int(rng.integers(len(colours)))
+    n = right - left
+    c0 = int(rng.integers(0, n // 4))
+    c1 = int(rng.integers(3 * n // 4, n))
+    rows = np.arange(style.height, dtype=np.float32)[:, None]
+    for k, (t, b) in enumerate(bands.values()):
+        colour = np.array(colours[(first + k) % len(colours)], np.float32)
+        alpha = float(rng.uniform(0.3, 0.6))
+        cols = slice(left + c0, left + c1)
+        inside = (rows >= t[None, c0:c1]) & (rows < b[None, c0:c1])
+        region = img[:, cols].astype(np.float32)
+        region[inside] = (1 - alpha) * region[inside] + alpha * colour
+        img[:, cols] = np.clip(np.round(region), 0, 255).astype(np.uint8)
+        y0, y1 = int(np.floor(t[c0:c1].min())), int(np.ceil(b[c0:c1].max()))
+        cv2.rectangle(img, (left + c0, max(y0 - 2, top)),
+                      (left + c1 - 1, min(y1 + 2, bottom - 1)),
+                      tuple(int(v) for v in colour), 1)
+
+
 def render_meis_image(rng: np.random.Generator,
                       kind: str,
                       style: Optional[ScreenStyle] = None,
@@ -226,7 +268,13 @@ def render_meis_image(rng: np.random.Generator,
     ts = float(rng.uniform(0.32, 0.40))
     params = _sample_params(rng, kind)
     if style is None:
-        style = sample_style(rng, min_depth=_extent_cm(params, kind) + 0.6)
+        min_depth = _extent_cm(params, kind) + 0.6
+        style = sample_style(rng, min_depth=min_depth)
+        # the Philips layout on a share of the screens, drawn from a side
+        # stream so that the other screens stay what they were
+        side = _side_rng(rng)
+        if side.random() < PHILIPS_SHARE:
+            style = philips_style(side, min_depth=min_depth)
     if style_overrides:
         style = dataclasses.replace(style, **style_overrides)
     strip_top, strip_bottom, strip_left, strip_right = style.panel
@@ -320,6 +368,11 @@ def render_meis_image(rng: np.random.Generator,
         name: _polygon(to_px(top), to_px(bot), strip_left)
         for name, (top, bot) in regions.items()
     }
+    if 'masks' in style.overlays:
+        _burn_in_masks(img, style, {
+            name: (to_px(top), to_px(bot))
+            for name, (top, bot) in regions.items()
+        }, rng)
     cycles = []
     for k, ed, es, amp in tl.complete_cycles():
         row = dict(cycle=k, ed_col=strip_left + ed, es_col=strip_left + es)

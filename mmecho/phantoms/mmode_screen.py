@@ -19,6 +19,18 @@ Scale styles (``ScreenStyle.scale``):
 - ``'half_cm_dashes'``: numbered dashes at every cm and shorter, unnumbered
   dashes at every half cm.
 
+Layouts (``ScreenStyle.layout``): ``'generic'`` (:func:`sample_style`, the
+variety above) and ``'philips'`` (:func:`philips_style`, facts read off two
+real Philips M-mode captures): 1024 x 768, the panel at rows ~341-735 and
+columns ~42-945 with a thin grey line along its top edge at depth 0 and a
+dark near field under it, every cm a dash at the panel's right edge
+immediately followed by (touching) its ~16 px numeral, so each reads
+``-0``, ``-1``, ...; a small dot at every half cm; a cursor line through the
+panel; and often what an exported screenshot carries over the panel
+(``ScreenStyle.overlays``): caliper crosses with labels, coloured masks over
+the annotated structures and their boxes, a box outline a few px from the
+scale.
+
 Units: pixels for positions and sizes, cm for depth, s for time.
 """
 from dataclasses import dataclass
@@ -66,6 +78,11 @@ class ScreenStyle:
     scale_side: int = 1  # 1: right of the panel, -1: left
     occluded_keeps_numeral: bool = False  # the missing tick's numeral stays
     burned_scale: bool = True  # False: no depth scale drawn (DICOM)
+    layout: str = 'generic'  # 'generic' or 'philips'
+    top_line: int = 0  # grey of a line along the panel's top edge; 0: none
+    # drawn over the panel: any of 'masks' (drawn by the renderer, which
+    # knows the anatomy), 'calipers', 'box_near_scale'
+    overlays: Tuple[str, ...] = ()
 
     @property
     def cm_per_px(self) -> float:
@@ -134,6 +151,52 @@ def sample_style(rng: np.random.Generator,
         scale_side=scale_side,
         occluded_keeps_numeral=bool(rng.random() < 0.5),
     )
+
+
+def philips_style(rng: np.random.Generator,
+                  min_depth: float = 6.0) -> ScreenStyle:
+    """The Philips layout (see the module docstring) with its small
+    variations: panel edges within a few px, depth at least ``min_depth``
+    (cm) and about 44-50 px per cm, numerals touching their dash or 1 px
+    off, overlays on half of the screens."""
+    w, h = 1024, 768
+    top = int(rng.integers(336, 346))
+    bottom = int(rng.integers(730, 740))
+    left = int(rng.integers(38, 46))
+    right = int(rng.integers(940, 950))
+    depth = float(np.round(max(min_depth, rng.uniform(7.9, 8.9)), 1))
+    font = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX)[int(
+        rng.integers(2))]
+    (_, th), _ = cv2.getTextSize('0', font, 1.0, 1)
+    overlays = tuple(o for o in ('masks', 'calipers', 'box_near_scale')
+                     if rng.random() < 0.5)
+    grey = int(rng.integers(150, 171))
+    return ScreenStyle(
+        width=w,
+        height=h,
+        panel=(top, bottom, left, right),
+        depth_cm=depth,
+        scale='every_cm',
+        tick_grey=grey,
+        tick_len=int(rng.integers(8, 10)),
+        tick_thick=2,
+        tick_gap=0,
+        minor_len=8,
+        half_dots=True,
+        dot_radius=1,
+        font=font,
+        font_scale=float(rng.uniform(14, 17) / th),
+        numeral_grey=int(rng.integers(150, 171)),
+        # cv2's glyphs start 1-2 px after their origin: -2 touches the dash
+        numeral_gap=int(rng.integers(-2, 1)),
+        missing_tick=-1,
+        jpeg_quality=int(rng.integers(60, 96)),
+        ecg=bool(rng.random() < 0.5),
+        cursor_x=int(rng.integers(left + 100, right - 100)),
+        measurement_text=True,
+        layout='philips',
+        top_line=grey,
+        overlays=overlays)
 
 
 def classic_style() -> ScreenStyle:
@@ -313,4 +376,34 @@ def draw_screen(img: np.ndarray, style: ScreenStyle,
         _text(img, '100mm/s', (left, min(bottom + 26, h - 4)), 0.4, grey)
         _text(img, f'HR {hr_bpm:.0f} bpm',
               (left + 90, min(bottom + 26, h - 4)), 0.4, grey)
+    if style.top_line:
+        g = style.top_line
+        cv2.line(img, (left, top), (right - 1, top), (g, g, g), 1)
     draw_depth_scale(img, style)
+    draw_overlays(img, style, rng)
+
+
+def draw_overlays(img: np.ndarray, style: ScreenStyle,
+                  rng: np.random.Generator) -> None:
+    """What an exported screenshot carries over the panel, in colour:
+    ``'calipers'``: 2-4 caliper crosses with their numbers;
+    ``'box_near_scale'``: a box outline whose right side runs 3 px inside
+    the panel's edge, next to the scale. (``'masks'`` are drawn by the
+    renderer, which knows the anatomy.)"""
+    top, bottom, left, right = style.panel
+    colours = [(0, 255, 255), (0, 220, 0), (255, 200, 0), (60, 60, 255)]
+    if 'calipers' in style.overlays:
+        c = colours[int(rng.integers(len(colours)))]
+        for k in range(int(rng.integers(2, 5))):
+            x = int(rng.integers(left + 30, right - 60))
+            y = int(rng.integers(top + 20, bottom - 20))
+            cv2.line(img, (x - 6, y), (x + 6, y), c, 1)
+            cv2.line(img, (x, y - 6), (x, y + 6), c, 1)
+            cv2.putText(img, str(k + 1), (x + 6, y - 6),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.45, c, 1, cv2.LINE_AA)
+    if 'box_near_scale' in style.overlays:
+        c = colours[int(rng.integers(len(colours)))]
+        y0 = int(rng.integers(top + 10, (top + bottom) // 2))
+        y1 = int(rng.integers(y0 + 40, bottom - 5))
+        x0 = int(rng.integers(left + 100, right - 200))
+        cv2.rectangle(img, (x0, y0), (right - 4, y1), c, 2)

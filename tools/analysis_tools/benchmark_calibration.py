@@ -5,7 +5,10 @@ Renders ``--num`` M-mode screen captures with random vendor-like styles
 (``mmecho.phantoms.mmode_screen``: panel size and place, depth,
 tick grey/length/thickness, numerals every 1 or 2 cm in five fonts, half-cm
 dots or dashes, an occluded tick, ECG, cursor line, text, JPEG quality
-60-95), reads each with ``read_depth_scale_marks`` and prints:
+60-95; a quarter in the Philips layout: numerals touching their dash,
+a top line, half-cm dots, and on half of those caliper crosses, coloured
+masks and a box outline next to the scale), reads each with
+``read_depth_scale_marks`` and prints:
 
 - the fraction calibrated, and the fraction calibrated within 1 %;
 - the median and the worst error (%) among the calibrated;
@@ -46,6 +49,7 @@ def main(argv=None):
     from mmecho.phantoms.meis_phantom import render_meis_image
     errors, refused, by_style, wrong = [], collections.Counter(), \
         collections.defaultdict(list), []
+    refused_seeds = []
     t0 = time.time()
     for i in range(args.num):
         seed = args.seed + i
@@ -56,9 +60,12 @@ def main(argv=None):
                                [cv2.IMWRITE_JPEG_QUALITY, st.jpeg_quality])
         image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
         res = read_depth_scale_marks(image)
-        style = st.scale + ('+dots' if st.half_dots else '')
+        style = ('philips ' if st.layout == 'philips' else '') + st.scale + (
+            '+dots' if st.half_dots else '') + ('+overlays'
+                                                if st.overlays else '')
         if not res.ok:
-            refused[res.status.split(' (row')[0][:70]] += 1
+            refused[res.status.split(' (row')[0].split(' [')[0][:70]] += 1
+            refused_seeds.append(seed)
             by_style[style].append(None)
             bad = True
         else:
@@ -89,6 +96,7 @@ def main(argv=None):
         print('refused:')
         for why, c in refused.most_common():
             print(f'  {c:4d}  {why}')
+        print(f'  seeds: {" ".join(map(str, refused_seeds))}')
     print('by scale style (n, calibrated, median error %):')
     for style, v in sorted(by_style.items()):
         got = [x for x in v if x is not None]
