@@ -20,6 +20,21 @@ a ``status`` column and the ``sha256`` of the input), ``OUT_DIR/cycles.csv``
 values) and, with ``--reference``, ``agreement.csv`` (MAE, MSE, bias, limits
 of agreement per indicator) and ``bland_altman.png``.
 
+Heart rate (``measurements.csv``): ``heart_rate_bpm`` = 60 / (cycle length x
+seconds per pixel column), with the time scale of the DICOM M-mode region
+(``PhysicalDeltaX`` in s) and the cycle length ``cycle_length_px`` (also
+without a time scale): the median over the cycles of each ED-to-ED interval,
+measured to a fraction of a column by aligning the waveform of one cycle with
+the next (``cycles.csv`` keeps each cycle's whole-column ED-to-ED, its
+duration and rate). ``dicom_heart_rate_bpm`` is the file's own Heart Rate
+(0018,1088), as the scanner recorded it; ``heart_rate_check`` compares the two:
+``agree`` when |measured - DICOM| / DICOM <= 5 %, ``disagree: measured is
++X.X % off the DICOM heart rate``, ``no DICOM heart rate``, ``no measured heart
+rate`` or ``DICOM heart rate unreadable: ...`` (a malformed value is reported,
+never used). These three columns come after ``sha256``; an existing
+``measurements.csv`` with the older columns gets them (blank in its old rows,
+which are kept as they are) and is rewritten with the new header.
+
 With ``--backend onnxruntime`` the network is the ONNX file's, run on the
 CPU; the config still gives the test pipeline and the head post-processing
 (mmdet's code, see ``mmecho/deployment/onnxruntime_backend.py``), so the
@@ -51,6 +66,8 @@ import cv2
 import numpy as np
 
 INDICATORS = ('IVSd', 'LVIDd', 'LVPWd', 'IVSs', 'LVIDs', 'LVPWs', 'AoR', 'LA')
+#: measurements.csv columns added after the first release, after ``sha256``
+ADDED_FIELDS = ('dicom_heart_rate_bpm', 'heart_rate_check', 'cycle_length_px')
 CYCLE_FIELDS = [
     'image', 'type', 'cycle', 'ed_col', 'es_col', 'next_ed_col', 'duration_s',
     'heart_rate_bpm', *INDICATORS, 'unit'
@@ -58,7 +75,16 @@ CYCLE_FIELDS = [
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog='measurements.csv: heart_rate_bpm = 60 / (cycle_length_px x '
+        "the DICOM region's seconds per column); cycle_length_px = median "
+        'ED-to-ED over the cycles, sub-pixel (also without a time scale); '
+        "dicom_heart_rate_bpm = the file's Heart Rate (0018,1088); "
+        'heart_rate_check = agree (within 5 %) / disagree: ... / no DICOM '
+        'heart rate / no measured heart rate / DICOM heart rate unreadable: '
+        '... (a malformed value is never used). An older measurements.csv '
+        'without these columns gets them (blank in its old rows).')
     p.add_argument('positional', nargs='*', metavar='CONFIG [CKPT] INPUT')
     p.add_argument('--out', required=True, help='output folder')
     p.add_argument(
@@ -141,8 +167,13 @@ class CsvTable:
 
     SUFFIX = '.partial'
 
-    def __init__(self, path, fields):
+    def __init__(self, path, fields, added=()):
         self.path, self.fields, self.rows = path, list(fields), []
+        #: columns appended since an older version: a table with the older
+        #: header (``fields`` without them) is upgraded (they are blank in
+        #: its rows) and rewritten with the full header
+        self.added = tuple(added)
+        self.upgraded = 0  # number of rows read with the older header
         self.partial = path + self.SUFFIX
         self._file = self._writer = None
         self._dirty = False  # rows removed in memory, not yet on disk
@@ -153,6 +184,8 @@ class CsvTable:
                 self._rewrite()
         elif osp.isfile(path):
             self.rows, _ = self._read(path)
+        if self.upgraded:  # the partial file gets the full header first
+            self._dirty = True
         for r in self.rows:
             self._count[r['image']] = self._count.get(r['image'], 0) + 1
 
@@ -181,20 +214,29 @@ class CsvTable:
             records.pop()
         if not records:
             return [], torn
-        if records[0] != self.fields:
+        header = records[0]
+        older = [f for f in self.fields if f not in self.added]
+        if header != self.fields and not (self.added and header == older):
             raise DatasetFormatError(
-                path, f'columns {records[0]} differ from {self.fields}: use '
+                path, f'columns {header} differ from {self.fields}: use '
                 'another --out or delete it',
                 field='header')
         records = records[1:]
-        n = len(self.fields)
+        n = len(header)
         for i, rec in enumerate(records):
             if len(rec) != n:
                 raise DatasetFormatError(
                     path, f'row {i + 1} has {len(rec)} columns, the header '
                     f'{n}',
                     field='row')
-        return [dict(zip(self.fields, rec)) for rec in records], torn
+        rows = [dict(zip(header, rec)) for rec in records]
+        if header != self.fields:
+            # written before ``added`` existed: blank there
+            for r in rows:
+                for f in self.added:
+                    r[f] = ''
+            self.upgraded = len(rows)
+        return rows, torn
 
     def names(self):
         return set(self._count)
@@ -307,10 +349,15 @@ def result_rows(name, result):
     return row, cycles
 
 
-def status_row(name, status):
-    """A measurements.csv row without values, saying why."""
+def status_row(name, status, item=None):
+    """A measurements.csv row without values, saying why (with the DICOM
+    heart rate of ``item`` when it has one)."""
     from mmecho.measurement import MModeMeasurement
-    return dict(image=name, **MModeMeasurement('unknown', status).as_row())
+    result = MModeMeasurement('unknown', status)
+    if item is not None:
+        result.dicom_heart_rate_bpm = item.dicom_heart_rate_bpm
+        result.dicom_heart_rate_problem = item.dicom_heart_rate_problem
+    return dict(image=name, **result.as_row())
 
 
 def write_overlay(out_dir, stem, image, result, masks):
@@ -443,12 +490,15 @@ def measure_item(item, measurer, from_annotations, latency=None):
     if problem:
         return problem, None
     clock = time.perf_counter
+    dicom_hr = dict(
+        dicom_heart_rate_bpm=item.dicom_heart_rate_bpm,
+        dicom_heart_rate_problem=item.dicom_heart_rate_problem)
     try:
         if from_annotations:
             masks = item.bands
             t0 = clock()
             result = measurer.measure_masks(masks, item.image, item.path,
-                                            item.region)
+                                            item.region, **dicom_hr)
             latency and latency.add('measurement', clock() - t0)
             draw = edges_to_masks(masks, item.image.shape)
         else:
@@ -457,7 +507,7 @@ def measure_item(item, measurer, from_annotations, latency=None):
             t1 = clock()
             latency and latency.add('network', t1 - t0)
             result = measurer.measure_masks(masks, item.image, item.path,
-                                            item.region)
+                                            item.region, **dicom_hr)
             latency and latency.add('measurement', clock() - t1)
             draw = masks
     except Exception as e:  # one bad input never stops the batch
@@ -500,12 +550,12 @@ def measure_one(item, names, checked_sources, table, cycles, done,
     if item.sha256 and done.get(name) == item.sha256:
         return
     if item.status is not None:
-        row, cyc_rows = status_row(name, item.status), []
+        row, cyc_rows = status_row(name, item.status, item), []
     else:
         result, draw = measure_item(item, measurer, args.from_annotations,
                                     latency)
         if isinstance(result, str):
-            row, cyc_rows = status_row(name, result), []
+            row, cyc_rows = status_row(name, result, item), []
         else:
             row, cyc_rows = result_rows(name, result)
             if not args.no_overlays:
@@ -550,7 +600,15 @@ def main(argv=None):
     for n in LV_INDICATORS + AV_INDICATORS:
         fields += [n, f'{n}_sd']
     fields += list(DERIVED) + ['heart_rate_bpm', 'sha256']
-    table = CsvTable(osp.join(args.out, 'measurements.csv'), fields)
+    # appended after the older columns, so existing positions stay
+    fields += list(ADDED_FIELDS)
+    table = CsvTable(
+        osp.join(args.out, 'measurements.csv'), fields, added=ADDED_FIELDS)
+    if table.upgraded:
+        print(f'{table.path}: {table.upgraded} rows were written by an older '
+              f'mmecho without the columns {", ".join(ADDED_FIELDS)}: they '
+              'stay as they are, blank there (delete those rows to measure '
+              'them again); the file gets the new header')
     cycles = CsvTable(osp.join(args.out, 'cycles.csv'), CYCLE_FIELDS)
     # rows are appended as they come (CsvTable); close() moves the
     # finished tables into place, also when the run stops early

@@ -47,6 +47,10 @@ class MeasureInput:
         source (str, optional): the video / multi-frame DICOM file of a
             frame (None for a single image).
         source_sha256 (str): hex SHA-256 of ``source``'s bytes.
+        dicom_heart_rate_bpm (int, optional): the DICOM file's Heart Rate
+            (0018,1088); None when absent, malformed or not a DICOM file.
+        dicom_heart_rate_problem (str, optional): why the file's Heart
+            Rate cannot be used (malformed); None otherwise.
     """
     name: str
     sha256: str = ''
@@ -57,6 +61,8 @@ class MeasureInput:
     bands: Optional[Dict] = None
     source: Optional[str] = None
     source_sha256: str = ''
+    dicom_heart_rate_bpm: Optional[int] = None
+    dicom_heart_rate_problem: Optional[str] = None
 
 
 def file_sha256(path: str, chunk: int = 1 << 20) -> str:
@@ -140,20 +146,24 @@ def iter_dicom_inputs(path: str,
         yield _unreadable(name, sha, 'image', e)
         return
     region = dcm.mmode_region
+    hr = dict(
+        dicom_heart_rate_bpm=dcm.heart_rate_bpm,
+        dicom_heart_rate_problem=dcm.heart_rate_problem)
     if dcm.n_frames == 1:
         try:
             image = next(dcm.iter_frames())
         except DatasetFormatError as e:
             yield _unreadable(name, sha, 'image', e)
             return
-        yield MeasureInput(name, sha, image, path, region)
+        yield MeasureInput(name, sha, image, path, region, **hr)
         return
     if single_only:
         yield MeasureInput(
             name,
             sha,
             status=f'multi-frame DICOM ({dcm.n_frames} frames): one '
-            'annotation entry describes one image')
+            'annotation entry describes one image',
+            **hr)
         return
     stem = osp.splitext(osp.basename(path))[0]
     decoded = 0
@@ -166,7 +176,8 @@ def iter_dicom_inputs(path: str,
                 path,
                 region,
                 source=path,
-                source_sha256=sha)
+                source_sha256=sha,
+                **hr)
             decoded += 1
     except DatasetFormatError:
         yield MeasureInput(
@@ -175,7 +186,8 @@ def iter_dicom_inputs(path: str,
             status=f'DICOM truncated: decoded {decoded} of {dcm.n_frames} '
             'frames',
             source=path,
-            source_sha256=sha)
+            source_sha256=sha,
+            **hr)
 
 
 def iter_video_inputs(path: str) -> Iterator[MeasureInput]:

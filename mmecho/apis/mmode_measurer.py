@@ -150,7 +150,10 @@ class MModeMeasurer:
                       masks: Dict,
                       image: Optional[np.ndarray] = None,
                       image_path: Optional[str] = None,
-                      region=None) -> MModeMeasurement:
+                      region=None,
+                      dicom_heart_rate_bpm: Optional[float] = None,
+                      dicom_heart_rate_problem: Optional[str] = None
+                      ) -> MModeMeasurement:
         """Measure given masks (or per-column edges), calibrating from the
         image / its sidecar when available.
 
@@ -164,11 +167,18 @@ class MModeMeasurer:
                 the capture: its cm per pixel (depth) wins over the sidecar
                 and the depth scale, its seconds per pixel (time) gives the
                 cycle durations and the heart rate.
+            dicom_heart_rate_bpm (float, optional): the file's own Heart
+                Rate (0018,1088), reported beside the measured one and
+                checked against it (``result.heart_rate_check()``).
+            dicom_heart_rate_problem (str, optional): why the file's Heart
+                Rate cannot be used (malformed), reported instead.
         """
         self.last_scale = None
         cm_per_px, source = self.calibrate(image, image_path, region)
         s_per_px = None if region is None else region.s_per_px
         result = measure_mmode(masks, cm_per_px, source, s_per_px)
+        result.dicom_heart_rate_bpm = dicom_heart_rate_bpm
+        result.dicom_heart_rate_problem = dicom_heart_rate_problem
         if cm_per_px is None and result.status == 'ok' and \
                 source.startswith('none:'):
             # geometry fine, scale not certain: say so, never guess cm

@@ -15,10 +15,15 @@ class Cycle:
     ``next_ed_col`` is the next end-diastole's column (pixels), which ends
     this cycle (ED-to-ED = one RR interval); None when it is not measurable
     (outside the signal, too close to its end, or a gap in between).
+    ``length`` is that interval to a fraction of a column
+    (:func:`aligned_cycle_length`: the shift that best maps the waveform
+    around this ED onto the one around the next ED); None when
+    ``next_ed_col`` is None or the waveforms do not align.
     """
     ed_col: int
     es_col: int
     next_ed_col: Optional[int] = None
+    length: Optional[float] = None
 
 
 def estimate_period(signal: np.ndarray,
@@ -53,6 +58,70 @@ def estimate_period(signal: np.ndarray,
     # (later peaks are its multiples)
     strong = peaks[ac[peaks] >= 0.6 * ac[peaks].max()]
     return float(strong[0])
+
+
+def aligned_cycle_length(signal: np.ndarray,
+                         ed: int,
+                         next_ed: int,
+                         valid: Optional[np.ndarray] = None,
+                         search: float = 0.2) -> Optional[float]:
+    """The ED-to-ED interval from ``ed`` to ``next_ed``, to a fraction of
+    a column, from the whole waveform instead of two extremes.
+
+    A window one interval long (``L0 = next_ed - ed`` columns) is compared
+    with the same window shifted by ``L`` columns, for every ``L`` within
+    ``search`` of ``L0``; the shift with the smallest variance of the
+    difference (an offset between the cycles does not count) is refined
+    with a parabola through its neighbours. The window is centred on
+    ``ed`` (its ends in mid-diastole) when the signal holds it and the
+    shift, else it is this cycle (``[ed, next_ed)``), else the one before
+    (``[ed - L0, ed)``): ends at end-diastole, so a cycle-to-cycle change
+    of amplitude does not bias the shift. An extreme on a flat or
+    quantised top (a mask's edge rounded to whole pixels, the flat
+    end-diastolic LA dimension) moves an ED column by several columns from
+    cycle to cycle; the waveform's shift does not. A periodic signal of
+    integer period gives that period exactly (the window is one period).
+
+    Args:
+        signal (np.ndarray): (W,) signal without NaN (gaps interpolated).
+        ed, next_ed (int): the two ED columns.
+        valid (np.ndarray, optional): (W,) bool, the measured columns:
+            only pairs of measured columns are compared.
+        search (float): shifts within ``(1 +- search) * L0``.
+
+    Returns:
+        float or None: the interval in columns; None when no window fits
+        in the signal, or the best shift lies at the end of the searched
+        range (the waveforms do not align).
+    """
+    x = np.asarray(signal, np.float64)
+    n = len(x)
+    m = int(next_ed) - int(ed)
+    if m < 4:
+        return None
+    lo = max(int(np.floor(m * (1 - search))), 2)
+    hi = int(np.ceil(m * (1 + search)))
+    lags = np.arange(lo - 1, hi + 2)
+    starts = [a for a in (int(ed) - m // 2, int(ed), int(ed) - m)
+              if a >= 0 and a + m + lags[-1] <= n]
+    if not starts:
+        return None
+    a = starts[0]
+    ok = np.ones(n, bool) if valid is None else np.asarray(valid, bool)
+    ref, ref_ok = x[a:a + m], ok[a:a + m]
+    cost = np.full(len(lags), np.inf)
+    for j, lag in enumerate(lags):
+        both = ref_ok & ok[a + lag:a + lag + m]
+        if both.sum() >= m // 2:
+            cost[j] = np.var(ref[both] - x[a + lag:a + lag + m][both])
+    j = int(np.argmin(cost))
+    if j in (0, len(lags) - 1) or not np.isfinite(cost[j - 1:j + 2]).all():
+        return None
+    c_minus, c0, c_plus = cost[j - 1:j + 2]
+    denom = c_minus - 2 * c0 + c_plus
+    offset = 0.0 if denom <= 0 else float(
+        np.clip(0.5 * (c_minus - c_plus) / denom, -0.5, 0.5))
+    return float(lags[j]) + offset
 
 
 def find_cycles(motion: np.ndarray,
@@ -90,8 +159,8 @@ def find_cycles(motion: np.ndarray,
         inner = find_cycles(sig[first:last + 1], ed_at, period, smooth)
         return [
             Cycle(c.ed_col + first, c.es_col + first,
-                  None if c.next_ed_col is None else c.next_ed_col + first)
-            for c in inner
+                  None if c.next_ed_col is None else c.next_ed_col + first,
+                  c.length) for c in inner
         ]
     filled = sig.copy()
     idx = np.arange(len(sig))
@@ -153,5 +222,8 @@ def find_cycles(motion: np.ndarray,
         ed, es = refine(ed, 1), refine(es, -1)
         if not (valid[ed] and valid[es] and valid[ed:es + 1].all()):
             continue
-        cycles.append(Cycle(int(ed), int(es), next_ed(i, ed)))
+        nxt = next_ed(i, ed)
+        length = None if nxt is None else aligned_cycle_length(
+            filled, ed, nxt, valid)
+        cycles.append(Cycle(int(ed), int(es), nxt, length))
     return cycles

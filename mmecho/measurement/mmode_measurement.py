@@ -38,18 +38,24 @@ LV_INDICATORS = ('IVSd', 'LVIDd', 'LVPWd', 'IVSs', 'LVIDs', 'LVPWs')
 AV_INDICATORS = ('AoR', 'LA')
 DERIVED = ('FS', 'EDV', 'ESV', 'EF', 'LVMass', 'RWT')
 UNITS = dict(FS='%', EDV='ml', ESV='ml', EF='%', LVMass='g', RWT='')
+#: measured vs DICOM heart rate: they disagree above this relative difference
+HEART_RATE_TOLERANCE = 0.05
 
 
 @dataclass
 class CycleMeasurement:
     """One cycle: its ED/ES columns, the indicators in pixels, the calipers
-    drawn for them: name -> (column, top row, bottom row), and the column of
-    the next ED, which ends the cycle (None when not measurable)."""
+    drawn for them: name -> (column, top row, bottom row), the column of
+    the next ED, which ends the cycle (None when not measurable), and that
+    interval to a fraction of a column from the aligned waveforms
+    (``aligned_length_px``, see :func:`aligned_cycle_length`; None when
+    unknown)."""
     ed_col: int
     es_col: int
     values_px: Dict[str, float]
     calipers: Dict[str, tuple] = field(default_factory=dict)
     next_ed_col: Optional[int] = None
+    aligned_length_px: Optional[float] = None
 
     @property
     def length_px(self) -> Optional[int]:
@@ -71,6 +77,10 @@ class MModeMeasurement:
         calibration (str): where ``cm_per_px`` came from.
         s_per_px (float, optional): time per pixel column, in seconds; None
             = no time calibration (no durations, no heart rate).
+        dicom_heart_rate_bpm (float, optional): the file's own Heart Rate
+            (0018,1088), None when absent or unreadable.
+        dicom_heart_rate_problem (str, optional): why the file's Heart Rate
+            could not be used (malformed); None when absent or fine.
     """
     image_type: str
     status: str
@@ -82,6 +92,8 @@ class MModeMeasurement:
     #: right) and, from a depth scale, ``tick_rows`` (1 cm rows, 0 cm
     #: first) and ``tick_columns`` (x0, x1)
     calibration_marks: Dict = field(default_factory=dict)
+    dicom_heart_rate_bpm: Optional[float] = None
+    dicom_heart_rate_problem: Optional[str] = None
 
     @property
     def indicators(self) -> tuple:
@@ -116,15 +128,51 @@ class MModeMeasurement:
         d = self.duration_s(k)
         return None if not d else 60.0 / d
 
-    def heart_rate_bpm(self) -> float:
-        """Heart rate in beats per minute over the cycles with a duration:
-        60 / their mean duration (beats per time, as a monitor averages RR
-        intervals); NaN when no cycle has one."""
-        durations = [self.duration_s(k) for k in range(len(self.cycles))]
-        durations = [d for d in durations if d]
-        if not durations:
+    def cycle_length_px(self) -> float:
+        """The cycle length (ED to the next ED) in pixel columns that the
+        heart rate uses: the median over the cycles whose next ED is
+        measurable of each one's aligned length (sub-pixel,
+        ``aligned_length_px``; its integer ED-to-ED when the waveforms did
+        not align). The median keeps one misplaced ED from moving it. NaN
+        when no cycle has a length. Needs no time calibration."""
+        lengths = [
+            c.aligned_length_px
+            if c.aligned_length_px is not None else c.length_px
+            for c in self.cycles if c.length_px is not None
+        ]
+        if not lengths:
             return float('nan')
-        return 60.0 / float(np.mean(durations))
+        return float(np.median(lengths))
+
+    def heart_rate_bpm(self) -> float:
+        """Heart rate in beats per minute: 60 / (:meth:`cycle_length_px`
+        x ``s_per_px``); NaN without a time calibration or a cycle length.
+        For cycles of equal length this is 60 / their mean duration."""
+        n = self.cycle_length_px()
+        if self.s_per_px is None or not np.isfinite(n) or n <= 0:
+            return float('nan')
+        return 60.0 / (n * self.s_per_px)
+
+    def heart_rate_check(self, tolerance: float = HEART_RATE_TOLERANCE) -> str:
+        """The measured heart rate against the file's own (DICOM Heart
+        Rate): ``'agree'`` when |measured - DICOM| / DICOM <= ``tolerance``
+        (5 %), ``'disagree: measured is +X.X % off the DICOM heart rate'``
+        otherwise, ``'no DICOM heart rate'``, ``'DICOM heart rate
+        unreadable: ...'`` or ``'no measured heart rate'`` (no time
+        calibration or no cycle length). Never empty."""
+        if self.dicom_heart_rate_problem:
+            return f'DICOM heart rate unreadable: ' \
+                f'{self.dicom_heart_rate_problem}'
+        if self.dicom_heart_rate_bpm is None:
+            return 'no DICOM heart rate'
+        hr = self.heart_rate_bpm()
+        if not np.isfinite(hr):
+            return 'no measured heart rate'
+        rel = (hr - self.dicom_heart_rate_bpm) / self.dicom_heart_rate_bpm
+        if abs(rel) <= tolerance:
+            return 'agree'
+        return (f'disagree: measured is {100 * rel:+.1f} % off the DICOM '
+                'heart rate')
 
     def derived(self) -> Dict[str, float]:
         """FS, Teichholz EDV/ESV/EF, ASE-cube LV mass, RWT (LV, in cm)."""
@@ -157,6 +205,12 @@ class MModeMeasurement:
             row[k] = '' if np.isnan(v) else f'{v:.3f}'
         hr = self.heart_rate_bpm()
         row['heart_rate_bpm'] = '' if np.isnan(hr) else f'{hr:.2f}'
+        # appended after the older columns (tools/measure.py keeps them last)
+        dicom = self.dicom_heart_rate_bpm
+        row['dicom_heart_rate_bpm'] = '' if dicom is None else f'{dicom:g}'
+        row['heart_rate_check'] = self.heart_rate_check()
+        n = self.cycle_length_px()
+        row['cycle_length_px'] = '' if np.isnan(n) else f'{n:.2f}'
         return row
 
 
@@ -205,7 +259,7 @@ def measure_lv(ivs,
         if all(np.isfinite(v) for v in vals.values()):
             res.cycles.append(
                 CycleMeasurement(cyc.ed_col, cyc.es_col, vals, cal,
-                                 cyc.next_ed_col))
+                                 cyc.next_ed_col, cyc.length))
     if not res.cycles:
         res.status = 'no complete cardiac cycle found in the strip'
     return res
@@ -237,7 +291,8 @@ def measure_av(aor,
             LA=(es, float(l_top[es]), float(l_bot[es])))
         if all(np.isfinite(v) for v in vals.values()):
             res.cycles.append(
-                CycleMeasurement(ed, es, vals, cal, cyc.next_ed_col))
+                CycleMeasurement(ed, es, vals, cal, cyc.next_ed_col,
+                                 cyc.length))
     if not res.cycles:
         res.status = 'no complete cardiac cycle found in the strip'
     return res
@@ -285,5 +340,5 @@ def _measure_mmode(masks, cm_per_px, calibration) -> MModeMeasurement:
 __all__ = [
     'Cycle', 'CycleMeasurement', 'MModeMeasurement', 'measure_lv',
     'measure_av', 'measure_mmode', 'LV_INDICATORS', 'AV_INDICATORS', 'DERIVED',
-    'UNITS'
+    'UNITS', 'HEART_RATE_TOLERANCE'
 ]

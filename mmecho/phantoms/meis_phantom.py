@@ -559,7 +559,8 @@ def make_meis_phantom(out_dir: str,
 
 def _write_dicom(path: str, r: Dict, i: int, quality: int) -> None:
     """One capture as US DICOM with its M-mode region (Region Spatial
-    Format 2; Y: cm, X: seconds)."""
+    Format 2; Y: cm, X: seconds) and the true heart rate as its Heart Rate
+    (0018,1088), rounded to whole beats per minute (IS)."""
     from mmecho.datasets.io.dicom import UltrasoundRegion, write_us_dicom
     top, bottom, left, right = r['style'].panel
     region = UltrasoundRegion(
@@ -582,7 +583,8 @@ def _write_dicom(path: str, r: Dict, i: int, quality: int) -> None:
         r['image'],
         regions=[region],
         compress='jpeg' if i % 4 >= 2 else None,
-        quality=quality)
+        quality=quality,
+        heart_rate_bpm=r['heart_rate_bpm'])
 
 
 def _write_csv(path, fields, rows):

@@ -212,3 +212,50 @@ def test_table_appends_in_place(tmp_path):
     with open(fourth.partial, 'wb') as f:
         f.write(data[:-2])  # 'h,ok,4' without '\r\n'
     assert [r['image'] for r in tool.CsvTable(path, fields).rows][-1] == 'f19'
+
+
+def test_appending_to_a_csv_with_the_older_columns(screen, stub_network,
+                                                   tmp_path, capsys):
+    """A measurements.csv written before the heart-rate columns existed
+    (``ADDED_FIELDS``, after ``sha256``): its rows stay as they were (blank
+    in the new columns, not measured again), new rows are appended with
+    them, the file gets the new header; any other header is refused."""
+    import pytest
+
+    from mmecho.datasets.io import DatasetFormatError
+    tool = load_tool()
+    out = tmp_path / 'out'
+    _run(tool, write_video(tmp_path / 'a.avi', screen[0], 3), out)
+    path = osp.join(out, 'measurements.csv')
+    rows = read(path)
+    new_fields = list(rows[0])
+    assert new_fields[-3:] == list(tool.ADDED_FIELDS)
+    assert new_fields[-4] == 'sha256'
+    old_fields = new_fields[:-3]
+    with open(path, 'w', newline='') as f:  # as an older mmecho wrote it
+        w = csv.DictWriter(f, old_fields, extrasaction='ignore')
+        w.writeheader()
+        w.writerows(rows)
+    capsys.readouterr()
+    _run(tool, write_video(tmp_path / 'b.avi', screen[0], 2), out)
+    assert 'older' in capsys.readouterr().out
+    again = read(path)
+    assert list(again[0]) == new_fields
+    assert [r['image'] for r in again] == [
+        'a_frame00000', 'a_frame00001', 'a_frame00002', 'b_frame00000',
+        'b_frame00001'
+    ]
+    for old, r in zip(rows, again[:3]):
+        assert r == dict(old, **dict.fromkeys(tool.ADDED_FIELDS, ''))
+    for r in again[3:]:
+        assert r['status'] == 'ok'
+        assert r['heart_rate_check'] == 'no DICOM heart rate'
+        assert r['cycle_length_px'] != ''
+    # resuming the upgraded file: nothing measured again, nothing changed
+    _run(tool, write_video(tmp_path / 'b.avi', screen[0], 2), out)
+    assert read(path) == again
+    # another header is still refused, naming the file
+    with open(path, 'w', newline='') as f:
+        csv.writer(f).writerow(old_fields[:-1])
+    with pytest.raises(DatasetFormatError, match='measurements.csv'):
+        _run(tool, write_video(tmp_path / 'b.avi', screen[0], 2), out)

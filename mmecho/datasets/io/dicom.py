@@ -17,6 +17,7 @@ attributes (PatientName, PatientID, ...) are never read out, copied or put in
 an error message. Errors name the file and the DICOM keyword.
 """
 import os.path as osp
+import re
 import struct
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
@@ -147,6 +148,12 @@ class DicomImage:
         transfer_syntax (str): TransferSyntaxUID.
         regions (list[UltrasoundRegion]): the Sequence of Ultrasound
             Regions (empty when absent).
+        heart_rate_bpm (int, optional): Heart Rate (0018,1088), beats per
+            minute, as the scanner recorded it; None when absent, empty or
+            malformed.
+        heart_rate_problem (str, optional): why a Heart Rate that is there
+            cannot be used (see :func:`read_heart_rate`); None otherwise.
+            A malformed Heart Rate never makes the file unreadable.
     """
     path: str
     rows: int
@@ -157,6 +164,8 @@ class DicomImage:
     frame_time_s: Optional[float] = None
     sop_instance_uid: Optional[str] = None
     regions: List[UltrasoundRegion] = field(default_factory=list)
+    heart_rate_bpm: Optional[int] = None
+    heart_rate_problem: Optional[str] = None
 
     @property
     def mmode_region(self) -> Optional[UltrasoundRegion]:
@@ -247,6 +256,51 @@ def _get(path, ds, keyword, cast=None, required=True):
     except (TypeError, ValueError):
         raise DatasetFormatError(
             path, f'expected a number, got {value!r}', field=keyword)
+
+
+HEART_RATE_TAG = 0x00181088  # (0018,1088) Heart Rate, IS, beats per minute
+MAX_HEART_RATE = 400  # beats per minute; above is not a heart rate
+
+
+def read_heart_rate(ds) -> Tuple[Optional[int], Optional[str]]:
+    """(beats per minute, problem) of a dataset's Heart Rate (0018,1088).
+
+    The value is read from the element's own bytes (pydicom would raise or
+    warn on a malformed IS): ASCII, one integer string (IS) of 1 to
+    ``MAX_HEART_RATE``. Absent or empty gives ``(None, None)``; anything
+    else that is not such a value gives ``(None, why)``, naming the field,
+    what was expected and (cut to 16 characters) what was found.
+    """
+    where = "field 'HeartRate' (0018,1088)"
+    expected = ('expected a positive integer string (IS, beats per minute, '
+                f'1-{MAX_HEART_RATE})')
+    try:
+        elem = ds.get_item(HEART_RATE_TAG)
+        value = None if elem is None else elem.value
+    except Exception as e:  # a header pydicom cannot convert
+        return None, f'{where}: cannot be read ({type(e).__name__})'
+    if value is None:
+        return None, None
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            text = bytes(value).decode('ascii')
+        except UnicodeDecodeError:
+            return None, f'{where}: {expected}, got non-ASCII bytes'
+    elif isinstance(value, (list, tuple)) or type(value).__name__ == \
+            'MultiValue':
+        text = '\\'.join(str(v) for v in value)
+    else:
+        text = str(value)
+    text = text.strip(' \x00')
+    if not text:
+        return None, None
+    shown = repr(text[:16] + ('...' if len(text) > 16 else ''))
+    if not re.fullmatch(r'[+-]?[0-9]{1,12}', text):
+        return None, f'{where}: {expected}, got {shown}'
+    bpm = int(text)
+    if not 1 <= bpm <= MAX_HEART_RATE:
+        return None, f'{where}: {expected}, got {shown}'
+    return bpm, None
 
 
 def _read_region(path, item) -> UltrasoundRegion:
@@ -363,6 +417,7 @@ def read_dicom(path: str) -> DicomImage:
         region.validate(path, rows, columns)
         regions.append(region)
     uid = ds.get('SOPInstanceUID', None)
+    heart_rate, heart_rate_problem = read_heart_rate(ds)
     return DicomImage(
         path=path,
         rows=rows,
@@ -372,7 +427,9 @@ def read_dicom(path: str) -> DicomImage:
         transfer_syntax=str(tsyntax),
         frame_time_s=frame_time_s,
         sop_instance_uid=str(uid) if uid else None,
-        regions=regions)
+        regions=regions,
+        heart_rate_bpm=heart_rate,
+        heart_rate_problem=heart_rate_problem)
 
 
 def _region_item(region: UltrasoundRegion):
@@ -409,7 +466,8 @@ def write_us_dicom(path: str,
                    frame_time_ms: Optional[float] = None,
                    quality: int = 90,
                    patient_name: str = 'PHANTOM^MMECHO',
-                   uid_seed: Optional[str] = None) -> str:
+                   uid_seed: Optional[str] = None,
+                   heart_rate_bpm: Optional[float] = None) -> str:
     """Write an ultrasound DICOM file (atomically).
 
     One frame gives US Image Storage, several US Multi-frame Image Storage;
@@ -430,6 +488,8 @@ def write_us_dicom(path: str,
         patient_name (str): PatientName (a phantom name; never real data).
         uid_seed (str, optional): entropy of the generated UIDs; defaults to
             the file name, so a rewrite gives the same UIDs (reproducible).
+        heart_rate_bpm (float, optional): written as Heart Rate (0018,1088),
+            rounded to an integer (IS); positive.
 
     Returns:
         str: ``path``.
@@ -495,6 +555,12 @@ def write_us_dicom(path: str,
         ds.FrameTime = float(frame_time_ms) if frame_time_ms else 0.0
         if frame_time_ms:
             ds.CineRate = int(round(1000.0 / frame_time_ms))
+    if heart_rate_bpm is not None:
+        bpm = int(round(float(heart_rate_bpm)))
+        if not 1 <= bpm <= MAX_HEART_RATE:
+            raise ValueError(f'{path}: heart_rate_bpm {heart_rate_bpm!r}: '
+                             f'expected 1-{MAX_HEART_RATE} beats per minute')
+        ds.HeartRate = bpm
     if regions:
         ds.SequenceOfUltrasoundRegions = DicomSequence(
             [_region_item(r) for r in regions])
@@ -530,5 +596,6 @@ def write_us_dicom(path: str,
 __all__ = [
     'UltrasoundRegion', 'DicomImage', 'is_dicom', 'read_dicom',
     'write_us_dicom', 'DICOM_EXTENSIONS', 'US_IMAGE_STORAGE',
-    'US_MULTIFRAME_IMAGE_STORAGE', 'JPEG_BASELINE'
+    'US_MULTIFRAME_IMAGE_STORAGE', 'JPEG_BASELINE', 'read_heart_rate',
+    'HEART_RATE_TAG', 'MAX_HEART_RATE'
 ]
