@@ -241,3 +241,24 @@ def test_philips_panel_without_scale_says_where_it_looked():
     assert not r.ok
     assert f'rows {top}-{bottom}' in r.status, r.status
     assert str(right) in r.status, r.status
+
+
+def test_philips_scale_that_stops_half_way_is_refused():
+    """Marks down to 5.5 cm only (numerals 0-5: numbered every cm), on a
+    panel 7.9 cm deep: the scale does not describe this panel (a wrong
+    panel, or a hidden scale), refused."""
+    image, _ = philips_capture(49.6, jpeg_quality=None)
+    top, bottom, left, right = PANEL
+    image[int(top + 5.75 * 49.6):, right:] = 0
+    r = read_depth_scale_marks(image)
+    assert not r.ok
+    assert 'above the panel bottom' in r.status, r.status
+
+
+def test_philips_dashes_without_numerals_are_refused():
+    image, _ = philips_capture(49.6, jpeg_quality=80)
+    top, bottom, left, right = PANEL
+    image[:, right + 10:] = 0  # the numerals gone, the dashes and dots kept
+    r = read_depth_scale_marks(image)
+    assert not r.ok
+    assert 'numeral' in r.status, r.status
