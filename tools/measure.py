@@ -12,6 +12,7 @@
     # ground-truth masks of a COCO file (no model); file_names may be .dcm
     python tools/measure.py --from-annotations ANN.json --images DIR
         --out OUT_DIR [--reference TRUTH.csv]
+    # any of these with --sr: a DICOM Structured Report per DICOM input
 
 Writes ``OUT_DIR/measurements.csv`` (one row per image or frame, mean of the
 cycles, cm when calibrated, heart rate when the DICOM region calibrates time,
@@ -19,6 +20,12 @@ a ``status`` column and the ``sha256`` of the input), ``OUT_DIR/cycles.csv``
 (every cycle, with its duration), ``OUT_DIR/overlays/`` (masks, calipers,
 values) and, with ``--reference``, ``agreement.csv`` (MAE, MSE, bias, limits
 of agreement per indicator) and ``bland_altman.png``.
+
+With ``--sr``: one DICOM Comprehensive SR (TID 5200 echo report, M-mode
+measurement groups; docs/dicom_sr.md) per measured DICOM input (per frame row
+of a cine) in ``OUT_DIR/sr/<stem>.dcm``, with the patient and study of its
+source, and ``OUT_DIR/sr/index.csv``: per row its ``status`` (``written`` or
+``not written: not a DICOM input`` / ``nothing measured`` / ...) and ``file``.
 
 Heart rate (``measurements.csv``): ``heart_rate_bpm`` = 60 / (cycle length x
 seconds per pixel column), with the time scale of the DICOM M-mode region
@@ -68,6 +75,8 @@ import numpy as np
 INDICATORS = ('IVSd', 'LVIDd', 'LVPWd', 'IVSs', 'LVIDs', 'LVPWs', 'AoR', 'LA')
 #: measurements.csv columns added after the first release, after ``sha256``
 ADDED_FIELDS = ('dicom_heart_rate_bpm', 'heart_rate_check', 'cycle_length_px')
+#: OUT_DIR/sr/index.csv (``--sr``): one row per measurements.csv row
+SR_FIELDS = ['image', 'status', 'file', 'sha256']
 CYCLE_FIELDS = [
     'image', 'type', 'cycle', 'ed_col', 'es_col', 'next_ed_col', 'duration_s',
     'heart_rate_bpm', *INDICATORS, 'unit'
@@ -114,6 +123,12 @@ def parse_args(argv=None):
         metavar='TRUTH.csv',
         help='CSV with an "image" column and indicators in cm')
     p.add_argument('--no-overlays', action='store_true')
+    p.add_argument(
+        '--sr',
+        action='store_true',
+        help='also write a DICOM Structured Report (TID 5200, M-mode '
+        'measurements) per DICOM input to OUT_DIR/sr/ (status of each row '
+        'in OUT_DIR/sr/index.csv; see docs/dicom_sr.md)')
     p.add_argument(
         '--log-interval',
         type=int,
@@ -530,8 +545,111 @@ def stale_frame_rows(table, item):
     return {r['image'] for r, _ in rows}
 
 
+class SrWriter:
+    """``--sr``: a DICOM SR per measured DICOM input in ``OUT_DIR/sr/``
+    and its status in ``OUT_DIR/sr/index.csv``.
+
+    The table is opened also without ``--sr`` when an earlier run wrote
+    one, so that an input measured again loses its old SR (and index row)
+    instead of keeping one of other values. Patient data go into the SR
+    files only: statuses and messages name the row and the problem.
+    """
+
+    def __init__(self, out_dir, enabled):
+        self.enabled = enabled
+        self.dir = osp.join(osp.abspath(out_dir), 'sr')
+        path = osp.join(self.dir, 'index.csv')
+        self.table = None
+        if enabled or osp.isfile(path) or osp.isfile(path + '.partial'):
+            os.makedirs(self.dir, exist_ok=True)
+            self.table = CsvTable(path, SR_FIELDS)
+        self._source = (None, None)  # (path, header): one cine's header
+        self.written = 0
+
+    def done(self):
+        """image -> sha256 of the rows in the index."""
+        if self.table is None:
+            return {}
+        return {r['image']: r['sha256'] for r in self.table.rows}
+
+    def _path(self, stem):
+        path = osp.join(self.dir, stem + '.dcm')
+        # OutputNames already guarantees this; never write outside --out
+        assert osp.dirname(path) == self.dir, path
+        return path
+
+    def forget(self, names, stems):
+        """Drop the index rows and SR files of ``names``."""
+        if self.table is None:
+            return
+        for stem in stems:
+            path = self._path(stem)
+            if osp.isfile(path):
+                os.remove(path)
+        self.table.remove(set(names))
+
+    def _header(self, path):
+        from mmecho.measurement.dicom_sr import read_sr_source
+        if self._source[0] != path:
+            self._source = (None, None)
+            self._source = (path, read_sr_source(path))
+        return self._source[1]
+
+    def status(self, item, row, stem):
+        """Write the SR of one row if it can be made; its status."""
+        from mmecho.apis.mmode_inputs import is_dicom_file
+        from mmecho.errors import DatasetFormatError
+        from mmecho.measurement.dicom_sr import (build_measurement_sr,
+                                                 sr_problem,
+                                                 write_measurement_sr)
+        if not item.path or not is_dicom_file(item.path):
+            return 'not written: not a DICOM input', ''
+        problem = sr_problem(row)
+        if problem:
+            return f'not written: {problem}', ''
+        try:
+            source = self._header(item.path)
+        except DatasetFormatError as e:
+            return ('not written: the DICOM source '
+                    + (f'has no {e.field}' if e.field else
+                       'header cannot be read')), ''
+        frame = None
+        if item.source is not None:
+            m = re.search(r'_frame(\d{5})$', item.name)
+            frame = int(m.group(1)) + 1 if m else None
+        try:
+            sr = build_measurement_sr(source, row, frame_number=frame)
+            write_measurement_sr(self._path(stem), sr)
+        except Exception as e:  # one bad SR never stops the batch
+            # the message may quote the source's values: type only
+            print(f'\n{item.name}: no SR ({type(e).__name__})',
+                  file=sys.stderr)
+            return f'not written: error: {type(e).__name__}', ''
+        self.written += 1
+        return 'written', f'sr/{stem}.dcm'
+
+    def add(self, item, row, stem):
+        """Replace the index row (and SR) of ``item`` by this run's."""
+        if self.table is None:
+            return
+        self.forget([item.name], [stem])
+        if self.enabled:
+            status, file = self.status(item, row, stem)
+            self.table.add([
+                dict(
+                    image=item.name,
+                    status=status,
+                    file=file,
+                    sha256=item.sha256)
+            ])
+
+    def close(self):
+        if self.table is not None:
+            self.table.close()
+
+
 def measure_one(item, names, checked_sources, table, cycles, done,
-                measurer, args, latency):
+                measurer, args, latency, srs=None, sr_done=None):
     """Measure one input and write its rows (and overlay) at once: nothing
     of it (image, masks, overlay) is kept after it returns."""
     clock = time.perf_counter
@@ -544,10 +662,14 @@ def measure_one(item, names, checked_sources, table, cycles, done,
         if stale:
             cycles.remove(stale)
             table.remove(stale)
+            if srs is not None:
+                srs.forget(stale, [names.get(n) for n in stale])
             for n in stale:
                 done.pop(n, None)
     latency.add('output', clock() - t0)
-    if item.sha256 and done.get(name) == item.sha256:
+    if item.sha256 and done.get(name) == item.sha256 and (
+            srs is None or not srs.enabled
+            or (sr_done or {}).get(name) == item.sha256):
         return
     if item.status is not None:
         row, cyc_rows = status_row(name, item.status, item), []
@@ -572,6 +694,8 @@ def measure_one(item, names, checked_sources, table, cycles, done,
     # cycles first: a crash between the two leaves the image unlisted
     # (or listed with its old hash) in measurements.csv, so it is
     # measured again (and its cycles replaced) on resume
+    if srs is not None:  # the SR first: it is made again on resume
+        srs.add(item, row, stem)
     cycles.remove({name}, save=False)
     cycles.add(cyc_rows)
     table.put(row)
@@ -610,6 +734,7 @@ def main(argv=None):
               'stay as they are, blank there (delete those rows to measure '
               'them again); the file gets the new header')
     cycles = CsvTable(osp.join(args.out, 'cycles.csv'), CYCLE_FIELDS)
+    srs = SrWriter(args.out, args.sr)
     # rows are appended as they come (CsvTable); close() moves the
     # finished tables into place, also when the run stops early
     try:
@@ -653,6 +778,7 @@ def main(argv=None):
                   f'{table.path} are skipped if unchanged')
         names = OutputNames()
         checked_sources = set()
+        sr_done = srs.done()
         bar = ProgressBar(total, file=sys.stdout) if total > 1 else None
         # one input at a time: nothing of a frame outlives its iteration
         latency = Latency()
@@ -666,13 +792,14 @@ def main(argv=None):
                 break
             latency.frames += 1
             measure_one(item, names, checked_sources, table, cycles, done,
-                        measurer, args, latency)
+                        measurer, args, latency, srs, sr_done)
             item = None  # the frame goes before the next one is decoded
             bar and bar.update()
             if args.log_interval > 0 and \
                     latency.frames % args.log_interval == 0:
                 print(('\n' if bar else '') + latency.since_mark(), flush=True)
     finally:
+        srs.close()
         cycles.close()
         table.close()
     if bar:
@@ -682,6 +809,9 @@ def main(argv=None):
         print()
     ok = sum(r['status'] == 'ok' for r in table.rows)
     print(f'{len(table.rows)} images in {table.path}, {ok} measured ok')
+    if args.sr:
+        print(f'{srs.written} DICOM SRs written by this run to {srs.dir} '
+              f'(status of each row: {srs.table.path})')
     if args.reference:
         compare(args.out, table.rows, args.reference)
 

@@ -2,6 +2,8 @@
 from .agreement import agreement, bland_altman_figure
 from .annotation_bands import iter_coco_bands
 from .cardiac_cycles import Cycle, estimate_period, find_cycles
+from .dicom_sr import (MMODE_SR_CODES, build_measurement_sr, read_sr_source,
+                       sr_problem, write_measurement_sr)
 from .mmode_calibration import (DepthScale, find_mmode_panel,
                                 find_mmode_strip, read_depth_scale,
                                 read_depth_scale_marks,
@@ -24,5 +26,7 @@ __all__ = [
     'CycleMeasurement', 'MModeMeasurement', 'measure_av', 'measure_lv',
     'measure_mmode', 'band_edges', 'fill_small_gaps', 'polygon_band_edges',
     'biplane_ef', 'biplane_volume_from_discs', 'disc_diameters',
-    'simpson_biplane_volume', 'simpson_single_plane_volume'
+    'simpson_biplane_volume', 'simpson_single_plane_volume', 'MMODE_SR_CODES',
+    'build_measurement_sr', 'read_sr_source', 'sr_problem',
+    'write_measurement_sr'
 ]
