@@ -10,6 +10,8 @@ import sys
 import pytest
 
 from ..conftest import ROOT
+from ..dicom_sr_codes import (AORTA, CODES, IMAGE_MODE, LEFT_ATRIUM,
+                              LEFT_VENTRICLE, M_MODE)
 
 pytest.importorskip('highdicom')
 
@@ -17,32 +19,6 @@ US_IMAGE = '1.2.840.10008.5.1.4.1.1.6.1'
 US_MULTIFRAME = '1.2.840.10008.5.1.4.1.1.3.1'
 COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33'
 
-#: PS3.16 (CID 12201 / 12200 / 12205 / 12212): column -> concept, UCUM unit
-CODES = {
-    'IVSd': ('18154-5', 'LN', 'Interventricular Septum Diastolic Thickness',
-             'cm'),
-    'LVIDd': ('29436-3', 'LN',
-              'Left Ventricle Internal End Diastolic Dimension', 'cm'),
-    'LVPWd': ('18152-9', 'LN',
-              'Left Ventricle Posterior Wall Diastolic Thickness', 'cm'),
-    'IVSs': ('18158-6', 'LN', 'Interventricular Septum Systolic Thickness',
-             'cm'),
-    'LVIDs': ('29438-9', 'LN', 'Left Ventricle Internal Systolic Dimension',
-              'cm'),
-    'LVPWs': ('18156-0', 'LN',
-              'Left Ventricle Posterior Wall Systolic Thickness', 'cm'),
-    'AoR': ('18015-8', 'LN', 'Aortic Root Diameter', 'cm'),
-    'LA': ('29469-4', 'LN', 'Left Atrium Antero-posterior Systolic Dimension',
-           'cm'),
-    'FS': ('18051-3', 'LN', 'Left Ventricular Fractional Shortening', '%'),
-    'EF': ('18043-0', 'LN', 'Left Ventricular Ejection Fraction by US', '%'),
-    'heart_rate_bpm': ('8867-4', 'LN', 'Heart rate', '/min'),
-}
-LEFT_VENTRICLE = ('87878005', 'SCT')
-LEFT_ATRIUM = ('82471001', 'SCT')
-AORTA = ('15825003', 'SCT')
-M_MODE = ('399155008', 'SCT')
-IMAGE_MODE = ('399264008', 'SCT')
 FINDING_SITE = ('363698007', 'SCT')
 MEASUREMENT_METHOD = ('370129005', 'SCT')
 TEICHHOLZ = ('125209', 'DCM')

@@ -11,31 +11,12 @@ import os.path as osp
 
 import pytest
 
+from ..dicom_sr_codes import CODES
+
 pytest.importorskip('highdicom')
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-#: PS3.16: measurements.csv column -> (code value, scheme, meaning, UCUM)
-CODES = {
-    'IVSd': ('18154-5', 'LN', 'Interventricular Septum Diastolic Thickness',
-             'cm'),
-    'LVIDd': ('29436-3', 'LN',
-              'Left Ventricle Internal End Diastolic Dimension', 'cm'),
-    'LVPWd': ('18152-9', 'LN',
-              'Left Ventricle Posterior Wall Diastolic Thickness', 'cm'),
-    'IVSs': ('18158-6', 'LN', 'Interventricular Septum Systolic Thickness',
-             'cm'),
-    'LVIDs': ('29438-9', 'LN', 'Left Ventricle Internal Systolic Dimension',
-              'cm'),
-    'LVPWs': ('18156-0', 'LN',
-              'Left Ventricle Posterior Wall Systolic Thickness', 'cm'),
-    'AoR': ('18015-8', 'LN', 'Aortic Root Diameter', 'cm'),
-    'LA': ('29469-4', 'LN', 'Left Atrium Antero-posterior Systolic Dimension',
-           'cm'),
-    'FS': ('18051-3', 'LN', 'Left Ventricular Fractional Shortening', '%'),
-    'EF': ('18043-0', 'LN', 'Left Ventricular Ejection Fraction by US', '%'),
-    'heart_rate_bpm': ('8867-4', 'LN', 'Heart rate', '/min'),
-}
 NAMES = ('Müller^Jürgen', '山田^太郎')
 #: patient data that must stay inside the SR files
 SECRETS = ('Müller', 'Jürgen', 'Muller', '山田', '太郎', 'PID-4711',

@@ -67,27 +67,7 @@ def build(fixture, config=CONFIG):
 
 @torch.no_grad()
 def mmecho_outputs(model, image_bgr):
-    """mmecho's preprocessor and network; RAMEM's layout (background
-    column first, (HW, C) per level, prototypes H x W x 32)."""
-    from mmdet.structures import DetDataSample
-    h, w = image_bgr.shape[:2]
-    sample = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w)))
-    x = model.data_preprocessor(
-        dict(inputs=[image_bgr.permute(2, 0, 1)], data_samples=[sample]),
-        False)['inputs']
-    feats = model.neck(model.backbone(x))
-    cls, reg, coef = model.bbox_head(feats)
-    k = model.bbox_head.num_classes
-    flat = [c[0].permute(1, 2, 0).reshape(-1, k + 1) for c in cls]
-    return dict(
-        input=x,
-        conf=[torch.cat([c[:, k:], c[:, :k]], 1) for c in flat],
-        box=[r[0].permute(1, 2, 0).reshape(-1, 4) for r in reg],
-        coef=[c[0].permute(1, 2, 0).reshape(-1, 32) for c in coef],
-        fpn=[f[0] for f in feats],
-        proto=model.mask_head.protonet(feats[0])[0].permute(1, 2, 0),
-        seg=model.mask_head.segm_branch(feats[0])[0][(torch.arange(k) - 1) %
-                                                     k])
+    return conv.mmecho_outputs_in_ramem_layout(model, image_bgr)
 
 
 def assert_parity(out, ref):

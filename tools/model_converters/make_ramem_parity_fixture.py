@@ -258,38 +258,11 @@ def check_full(args) -> None:
         conv.check_fits(sd, target)
         model.load_state_dict(sd, strict=True)
         model.eval()
-        out = mmecho_outputs(model, image)
+        out = conv.mmecho_outputs_in_ramem_layout(model, image)
         print(f'{config}: input max|diff| '
               f'{(out["input"] - ref["input"]).abs().max().item():.3g}')
         for name, diff, mag in compare(out, ref['outputs']):
             print(f'  {name:10s} max|diff| {diff:.3g}  (max|RAMEM| {mag:.3g})')
-
-
-@torch.no_grad()
-def mmecho_outputs(model, image_bgr: np.ndarray) -> dict:
-    """mmecho's data preprocessor and network on a BGR uint8 image (as
-    mmcv loads it); outputs in RAMEM's layout (conf background first)."""
-    from mmdet.structures import DetDataSample
-    h, w = image_bgr.shape[:2]
-    sample = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w)))
-    data = model.data_preprocessor(
-        dict(inputs=[torch.from_numpy(image_bgr).permute(2, 0, 1)],
-             data_samples=[sample]), False)
-    x = data['inputs']
-    feats = model.neck(model.backbone(x))
-    cls, reg, coef = model.bbox_head(feats)
-    k = model.bbox_head.num_classes
-    flat = [c[0].permute(1, 2, 0).reshape(-1, k + 1) for c in cls]
-    return dict(
-        input=x,
-        conf=[torch.cat([c[:, k:], c[:, :k]], 1) for c in flat],
-        box=[r[0].permute(1, 2, 0).reshape(-1, 4) for r in reg],
-        coef=[c[0].permute(1, 2, 0).reshape(-1, 32) for c in coef],
-        fpn=[f[0] for f in feats],
-        proto=model.mask_head.protonet(feats[0])[0].permute(1, 2, 0),
-        # mmecho channel j = RAMEM channel (j + 1) mod K: undo for RAMEM's
-        seg=model.mask_head.segm_branch(feats[0])[0][
-            (torch.arange(k) - 1) % k])
 
 
 def compare(out: dict, ref: dict):

@@ -368,6 +368,37 @@ def convert_file(src: str,
     return dict(tensors=len(converted))
 
 
+@torch.no_grad()
+def mmecho_outputs_in_ramem_layout(model, image_bgr) -> dict:
+    """mmecho's data preprocessor and network on one BGR uint8 image
+    (H x W x 3, array or tensor, as mmcv loads it), arranged as RAMEM's
+    network returns them, for parity checks: per level ``conf`` (HW, K + 1)
+    with the background column first, ``box`` (HW, 4), ``coef`` (HW, 32);
+    ``fpn`` (C, h, w) per level; ``proto`` (h, w, 32); ``seg`` (K, h, w) in
+    RAMEM's channel order; ``input`` the normalised (1, 3, H, W) batch."""
+    from mmdet.structures import DetDataSample
+    image = torch.as_tensor(image_bgr)
+    h, w = image.shape[:2]
+    sample = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w)))
+    x = model.data_preprocessor(
+        dict(inputs=[image.permute(2, 0, 1)], data_samples=[sample]),
+        False)['inputs']
+    feats = model.neck(model.backbone(x))
+    cls, reg, coef = model.bbox_head(feats)
+    k = model.bbox_head.num_classes
+    flat = [c[0].permute(1, 2, 0).reshape(-1, k + 1) for c in cls]
+    return dict(
+        input=x,
+        conf=[torch.cat([c[:, k:], c[:, :k]], 1) for c in flat],
+        box=[r[0].permute(1, 2, 0).reshape(-1, 4) for r in reg],
+        coef=[c[0].permute(1, 2, 0).reshape(-1, 32) for c in coef],
+        fpn=[f[0] for f in feats],
+        proto=model.mask_head.protonet(feats[0])[0].permute(1, 2, 0),
+        # mmecho channel j = RAMEM channel (j + 1) mod K: undo for RAMEM's
+        seg=model.mask_head.segm_branch(feats[0])[0][(torch.arange(k) - 1) %
+                                                     k])
+
+
 def parse_args(argv=None):
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
