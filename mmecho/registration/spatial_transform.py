@@ -87,11 +87,18 @@ def resize_displacement(disp: torch.Tensor,
     return torch.cat([out[:, :1] * sy, out[:, 1:] * sx], dim=1)
 
 
-def integrate_velocity(velocity: torch.Tensor, steps: int) -> torch.Tensor:
+def integrate_velocity(velocity: torch.Tensor,
+                       steps: int,
+                       padding_mode: str = 'border') -> torch.Tensor:
     """Scaling and squaring of a stationary velocity field (VoxelMorph's
     diffeomorphic integration): ``u = v / 2**steps``, then ``steps`` times
-    ``u <- u + u o (x + u)``. ``(B, 2, H, W)`` in pixels."""
+    ``u <- u + u o (x + u)``. ``(B, 2, H, W)`` in pixels.
+
+    ``padding_mode`` is the value of ``u`` sampled outside the image:
+    ``'border'`` (mmecho's default) repeats the edge, ``'zeros'`` is
+    VoxelMorph's ``VecInt`` (its ``SpatialTransformer`` uses grid_sample's
+    default); the two differ only where ``x + u(x)`` leaves the image."""
     disp = velocity / (2**steps)
     for _ in range(steps):
-        disp = disp + warp(disp, disp)
+        disp = disp + warp(disp, disp, padding_mode=padding_mode)
     return disp

@@ -223,6 +223,22 @@ def test_zero_padding_reference_differs_only_near_the_border():
         disp[..., m:-m, m:-m], pos[..., m:-m, m:-m], rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize('downsize', [2, 1])
+def test_zero_integration_padding_is_voxelmorphs_vecint(downsize):
+    """``integration_padding='zeros'`` (the setting for converted VoxelMorph
+    weights): the same field as VxmDense everywhere, border included."""
+    size = 64
+    ours, ref = _twin(7, downsize, size, padding='zeros')
+    ours.integration_padding = 'zeros'
+    fixed, moving = (t.double() for t in _pair(size))
+    disp = ours(fixed, moving)
+    pos, preint = ref(moving, fixed)
+    torch.testing.assert_close(disp, pos, rtol=0, atol=1e-10)
+    torch.testing.assert_close(ours.preint_flow, preint, rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match='integration_padding'):
+        VoxelMorphUNet(integration_padding='reflection')
+
+
 def test_without_integration_the_flow_is_the_displacement():
     net = VoxelMorphUNet(integration_steps=0)
     with torch.no_grad():

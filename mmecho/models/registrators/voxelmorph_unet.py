@@ -68,9 +68,13 @@ class VoxelMorphUNet(nn.Module):
     Differences from VoxelMorph: the fixed/moving inputs are passed as
     ``(fixed, moving)`` (concatenated as VoxelMorph's ``[source,
     target]`` = ``[moving, fixed]``); fields are ``(dy, dx)`` pixels as
-    everywhere in :mod:`mmecho.registration`; the squaring steps resample
-    with ``border`` padding (VoxelMorph: zeros), which only differs where
-    ``x + u(x)`` leaves the image.
+    everywhere in :mod:`mmecho.registration` (VoxelMorph's channel ``i`` is
+    the displacement along dimension ``i``, i.e. the same); by default the
+    squaring steps resample with ``border`` padding (VoxelMorph: zeros),
+    which only differs where ``x + u(x)`` leaves the image;
+    ``integration_padding='zeros'`` computes VoxelMorph's ``VecInt``
+    exactly (the setting for weights converted from VoxelMorph,
+    ``configs/mnms/voxelmorph_mnms_vxm-weights.py``).
 
     Shapes:
         ``fixed, moving (B, C, H, W)`` (``H``, ``W`` multiples of
@@ -82,7 +86,8 @@ class VoxelMorphUNet(nn.Module):
                  enc_channels: Sequence[int] = (16, 32, 32, 32),
                  dec_channels: Sequence[int] = (32, 32, 32, 32, 32, 16, 16),
                  integration_steps: int = 7,
-                 int_downsize: int = 2) -> None:
+                 int_downsize: int = 2,
+                 integration_padding: str = 'border') -> None:
         super().__init__()
         n = len(enc_channels)
         if len(dec_channels) < n:
@@ -91,6 +96,10 @@ class VoxelMorphUNet(nn.Module):
         if integration_steps < 0 or int_downsize < 1:
             raise ValueError('integration_steps must be >= 0 and '
                              'int_downsize >= 1')
+        if integration_padding not in ('border', 'zeros'):
+            raise ValueError("integration_padding must be 'border' "
+                             "(mmecho's default) or 'zeros' (VoxelMorph's "
+                             f'VecInt), not {integration_padding!r}')
         ch, skips = 2 * in_channels, []
         self.encoder = nn.ModuleList()
         for c in enc_channels:
@@ -111,6 +120,7 @@ class VoxelMorphUNet(nn.Module):
         self.levels = n
         self.integration_steps = int(integration_steps)
         self.int_downsize = int(int_downsize)
+        self.integration_padding = integration_padding
         self.preint_flow: Optional[torch.Tensor] = None
 
     def velocity(self, fixed: torch.Tensor,
@@ -143,7 +153,8 @@ class VoxelMorphUNet(nn.Module):
         size = flow.shape[2:]
         vel = resize_flow(flow, 1.0 / self.int_downsize)
         self.preint_flow = vel
-        disp = integrate_velocity(vel, self.integration_steps)
+        disp = integrate_velocity(vel, self.integration_steps,
+                                  self.integration_padding)
         return resize_flow(disp, float(self.int_downsize), size)
 
 
