@@ -93,3 +93,18 @@ def load_config(path: str,
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def build_model_from_config(config: str,
+                            cfg_options: Optional[dict] = None):
+    """``(model, cfg)``: the model of the config file ``config`` (after
+    ``cfg_options``), built on the CPU in the config's default scope, as the
+    weight converters in ``tools/model_converters/`` need it."""
+    from mmengine.registry import init_default_scope
+
+    from .setup_env import register_all_modules
+    register_all_modules(init_default_scope=False)
+    from mmecho.registry import MODELS
+    cfg = load_config(config, cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmecho'))
+    return MODELS.build(cfg.model), cfg

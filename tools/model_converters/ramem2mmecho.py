@@ -72,7 +72,6 @@ weights").
 """
 import argparse
 import hashlib
-import os
 import os.path as osp
 import pickle
 import re
@@ -323,17 +322,9 @@ def load_ramem_state_dict(path: str) -> Dict[str, torch.Tensor]:
 
 
 def build_target_state(config: str, cfg_options: Optional[dict] = None):
-    """The config's model (on CPU) and its state dict."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-
-    import mmecho  # noqa: F401  (registers mmecho's modules)
-    from mmecho.registry import MODELS
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmecho'))
-    model = MODELS.build(cfg.model)
+    """The config's model (on CPU), its state dict and the config."""
+    from mmecho.utils import build_model_from_config
+    model, cfg = build_model_from_config(config, cfg_options)
     return model, model.state_dict(), cfg
 
 
@@ -360,11 +351,9 @@ def convert_file(src: str,
         if osp.abspath(config).startswith(ROOT) else config,
         converter='tools/model_converters/ramem2mmecho.py',
         dataset_meta=dict(classes=list(RAMEM_CLASSES)))
-    out_dir = osp.dirname(osp.abspath(dst))
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = dst + '.partial'
-    torch.save({'state_dict': converted, 'meta': meta}, tmp)
-    os.replace(tmp, dst)
+    from mmecho.utils import atomic_write
+    with atomic_write(dst, 'wb') as f:
+        torch.save({'state_dict': converted, 'meta': meta}, f)
     return dict(tensors=len(converted))
 
 

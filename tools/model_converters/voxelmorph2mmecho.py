@@ -587,16 +587,8 @@ def check_fits(converted, target, src=''):
 
 def build_target(config: str, cfg_options: Optional[dict] = None):
     """``(model, state_dict, cfg)`` of ``config`` (on CPU)."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-
-    import mmecho  # noqa: F401
-    from mmecho.registry import MODELS
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmecho'))
-    model = MODELS.build(cfg.model)
+    from mmecho.utils import build_model_from_config
+    model, cfg = build_model_from_config(config, cfg_options)
     return model, model.state_dict(), cfg
 
 
@@ -661,7 +653,7 @@ def write_child_config(path, base, settings, cfg, src, transpose=False):
         base.startswith(ROOT + os.sep) else base
     size = frame_size(settings, transpose)
     lines = [
-        f'# Written by tools/model_converters/voxelmorph2mmecho.py for',
+        '# Written by tools/model_converters/voxelmorph2mmecho.py for',
         f'# {osp.basename(src)} (VoxelMorph VxmDense, inshape '
         f'{settings["inshape"]}{", transposed" if transpose else ""}): '
         'the network computes that',
@@ -765,14 +757,9 @@ def convert_file(src: str,
         notes=settings['notes'] +
         ([f'weights cast from {cast} to float32'] if cast else []),
         converter='tools/model_converters/voxelmorph2mmecho.py')
-    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    tmp = f'{dst}.partial'
-    try:
-        torch.save({'state_dict': converted, 'meta': meta}, tmp)
-        os.replace(tmp, dst)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    from mmecho.utils import atomic_write
+    with atomic_write(dst, 'wb') as f:
+        torch.save({'state_dict': converted, 'meta': meta}, f)
     return dict(tensors=len(converted), config=used_config, meta=meta)
 
 

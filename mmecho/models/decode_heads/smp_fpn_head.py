@@ -109,7 +109,10 @@ class SMPFPNHead(BaseDecodeHead):
                 self.lateral_convs[i](feats[i])
             pyramid.append(p)
         pyramid = pyramid[::-1]  # shallow to deep
-        x = sum(block(p) for block, p in zip(self.seg_blocks, pyramid))
+        # summed deepest first, in smp's order (MergeBlock: sum([s5, s4, s3,
+        # s2])): the same logits bit for bit, not just within float rounding
+        x = sum(block(p) for block, p in reversed(
+            list(zip(self.seg_blocks, pyramid))))
         x = self.cls_seg(x)
         if self.upsampling > 1:
             x = F.interpolate(
