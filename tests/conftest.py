@@ -1,3 +1,4 @@
+import importlib.util
 import os.path as osp
 import sys
 
@@ -6,6 +7,17 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+
+def load_tool(rel_path: str):
+    """The module of a script under the repository root (``tools/...py``),
+    imported from its file (the tools are scripts, not a package)."""
+    name = osp.splitext(osp.basename(rel_path))[0]
+    spec = importlib.util.spec_from_file_location(name,
+                                                  osp.join(ROOT, rel_path))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def small_registration_overrides(max_iters: int, *extra: str) -> list:

@@ -7,13 +7,12 @@ and RAMEM's raw outputs per level. Converted, mmecho's network with the
 ramem-weights config must give the same outputs: max |diff| of every output
 (per level) at most 1e-4 x max |RAMEM's output| (measured: about 1e-7 x).
 """
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from ..conftest import ROOT, load_tool
 FIXTURE = osp.join(ROOT, 'tests', 'data', 'ramem', 'parity_upanet8_160.pt')
 CONFIG = osp.join(ROOT, 'configs', 'meis',
                   'mayolact_upanet80_meis_ramem-weights.py')
@@ -22,16 +21,7 @@ BASE_CONFIG = osp.join(ROOT, 'configs', 'meis', 'mayolact_upanet80_meis.py')
 RTOL = 1e-4
 
 
-def _load_converter():
-    spec = importlib.util.spec_from_file_location(
-        'ramem2mmecho',
-        osp.join(ROOT, 'tools', 'model_converters', 'ramem2mmecho.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-conv = _load_converter()
+conv = load_tool('tools/model_converters/ramem2mmecho.py')
 
 
 @pytest.fixture(scope='module')

@@ -11,7 +11,6 @@ computation is float32: what could be left is summation order, about
 1e-7 x; measured: 0 for all ten, see docs/smp_weights.md).
 """
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -19,20 +18,12 @@ import os.path as osp
 import pytest
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from ..conftest import ROOT, load_tool
 FIXTURES = sorted(glob.glob(osp.join(ROOT, 'tests', 'data', 'smp', '*.pt')))
 RTOL = 1e-4
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', 'model_converters', f'{name}.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-parity_tool = _load('smp_parity')
+parity_tool = load_tool('tools/model_converters/smp_parity.py')
 conv = parity_tool.conv
 
 _cache = {}

@@ -14,13 +14,12 @@ Converted, mmecho's model built from the config must compute the same
 fields and warped image: max |diff| <= ATOL (measured: 0, bit-identical, on
 torch 2.13 CPU against VoxelMorph run on torch 2.14.1).
 """
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from ..conftest import ROOT, load_tool
 DATA = osp.join(ROOT, 'tests', 'data', 'voxelmorph')
 WEIGHTS = osp.join(DATA, 'vxm_dense_2d_64.pt')
 IO = osp.join(DATA, 'parity_io_64.pt')
@@ -39,16 +38,7 @@ SIZE_OPTS = [
 ATOL = 1e-4
 
 
-def _load_converter():
-    spec = importlib.util.spec_from_file_location(
-        'voxelmorph2mmecho',
-        osp.join(ROOT, 'tools', 'model_converters', 'voxelmorph2mmecho.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-conv = _load_converter()
+conv = load_tool('tools/model_converters/voxelmorph2mmecho.py')
 
 
 @pytest.fixture(scope='module')
