@@ -311,14 +311,12 @@ def load_ramem_state_dict(path: str) -> Dict[str, torch.Tensor]:
             'converter does not run (refused, nothing executed). RAMEM '
             'checkpoints are plain state dicts; re-save only the tensors.' +
             (f' ({why[0]})' if why else '')) from None
-    for key in ('state_dict', 'model'):
-        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
-            ckpt = ckpt[key]
-            break
-    if not isinstance(ckpt, dict):
+    from mmecho.engine.checkpoint import CheckpointError, state_dict_of
+    try:
+        return state_dict_of(ckpt)
+    except CheckpointError:
         raise ValueError(f'{path} holds a {type(ckpt).__name__}, not a state '
-                         'dict')
-    return ckpt
+                         'dict') from None
 
 
 def build_target_state(config: str, cfg_options: Optional[dict] = None):
