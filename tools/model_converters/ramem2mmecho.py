@@ -71,7 +71,6 @@ activations and prior centres; see ``docs/amem.md``, "Using RAMEM's released
 weights").
 """
 import argparse
-import hashlib
 import os.path as osp
 import pickle
 import re
@@ -338,8 +337,8 @@ def convert_file(src: str,
     # keep the model's dtypes (num_batches_tracked is int64 in both)
     converted = OrderedDict(
         (k, v.to(target[k].dtype)) for k, v in converted.items())
-    with open(src, 'rb') as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
+    from mmecho.apis.mmode_inputs import file_sha256
+    sha = file_sha256(src)
     meta = dict(
         converted_from='RAMEM (github.com/hanktseng131415go/RAMEM @ '
         f'{RAMEM_COMMIT[:7]})',

@@ -60,7 +60,6 @@ by ``tools/test.py CONFIG OUT.pth`` and mmengine's ``load_checkpoint``.
 Details, the key mapping and the parity figures: ``docs/smp_weights.md``.
 """
 import argparse
-import hashlib
 import json
 import os
 import os.path as osp
@@ -960,11 +959,8 @@ def convert_file(src: str,
             f'{src} has {channels} output channels, the model of '
             f'{_rel(config)} {out_channels}')
     converted, report = convert(sd, arch, encoder, model, src, config)
-    digest = hashlib.sha256()
+    from mmecho.apis.mmode_inputs import file_sha256
     weights = osp.join(src, 'model.safetensors') if osp.isdir(src) else src
-    with open(weights, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
     thesis = (arch, encoder) == THESIS_CELL
     meta = dict(
         converted_from=("the thesis's U-Net (paper 002 appendix, UNet, "
@@ -973,7 +969,7 @@ def convert_file(src: str,
                         f'smp.{SMP_ARCHS[arch]}(encoder_name='
                         f'{SMP_ENCODERS[encoder]!r})'),
         source_file=osp.basename(osp.normpath(src)),
-        source_sha256=digest.hexdigest(),
+        source_sha256=file_sha256(weights),
         cell=f'{arch}:{encoder}',
         protocol=protocol,
         config=_rel(config),

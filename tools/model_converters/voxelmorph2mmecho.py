@@ -85,7 +85,6 @@ mmecho network arguments derived from it, the frame size, the config and
 SHA-256. Details: ``docs/registration.md``, "Bringing VoxelMorph weights".
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 import re
@@ -676,14 +675,6 @@ def write_child_config(path, base, settings, cfg, src, transpose=False):
     atomic_write_text(path, '\n'.join(lines) + '\n')
 
 
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _rel(path):
     p = osp.abspath(path)
     return osp.relpath(p, ROOT) if p.startswith(ROOT + os.sep) else path
@@ -698,6 +689,7 @@ def convert_file(src: str,
                  warn=None) -> dict:
     """Convert ``src`` for ``config``'s model (or for a child config written
     to ``write_config``) and save ``dst``. Returns a summary."""
+    from mmecho.apis.mmode_inputs import file_sha256
     warn = warn or (lambda msg: print(msg, file=sys.stderr))
     sd, vxm_config, fmt = load_voxelmorph_file(src)
     model, target, cfg = build_target(config, cfg_options)
@@ -740,7 +732,7 @@ def convert_file(src: str,
         converted_from='VoxelMorph VxmDense, PyTorch backend '
         f'(github.com/voxelmorph/voxelmorph @ {VXM_COMMIT[:7]})',
         source_file=osp.basename(src),
-        source_sha256=_sha256(src),
+        source_sha256=file_sha256(src),
         source_format=fmt,
         voxelmorph_config=vxm_config,
         inshape=settings['inshape'],
